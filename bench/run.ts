@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: the gateway's cost on the request path, measured in one run against the fake Mistral upstream
+ * called directly and through a bare pass-through proxy. Each server runs in its own process; the load generator
+ * runs here. Prints requests/s and latency for each, the ratios, and the targets.
+ *
+ * Options (env): BENCH_SECONDS (load duration per scenario, default 8), BENCH_SEQUENTIAL (requests, default 2000).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load, sequential, type LoadResult, type SequentialResult, type Target } from './measure.js';
+import { startProcess, type Running } from './processes.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
+const UPSTREAM_KEY = 'sk-bench-upstream';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/** Ten rules, as a platform team might write them; the benchmark request is allowed by them. */
+const POLICIES = [
+  {
+    name: 'mistral-usage-policy',
+    rules: [
+      { effect: 'allow', action: 'llm:chat.completions', resource: 'mistral/*', conditions: { model: ['mistral-large-latest', 'mistral-medium-latest'] } },
+      { effect: 'deny', action: 'llm:chat.completions', resource: 'mistral/*', conditions: { max_tokens_gt: 8192 } },
+    ],
+  },
+  {
+    name: 'platform-guardrails',
+    rules: [
+      { effect: 'allow', action: 'llm:models.list', resource: 'mistral/*' },
+      { effect: 'allow', action: 'llm:embeddings', resource: 'mistral/mistral-embed' },
+      { effect: 'deny', action: 'llm:*', resource: 'openai/*' },
+      { effect: 'deny', action: 'llm:completions', resource: 'mistral/codestral-*', conditions: { max_tokens_gt: 2048 } },
+      { effect: 'deny', action: 'tool:call', resource: 'mistral/tools/delete_*' },
+      { effect: 'deny', action: 'tool:call', resource: 'mistral/tools/drop_*' },
+      { effect: 'allow', action: 'tool:call', resource: 'mistral/tools/*' },
+      { effect: 'deny', action: 'llm:fine_tuning', resource: '*' },
+    ],
+  },
+];
+
+const chatBody = (stream: boolean) =>
+  JSON.stringify({
+    model: 'mistral-large-latest',
+    max_tokens: 100,
+    stream,
+    messages: [
+      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'user', content: 'Explain the difference between L1 and L2 regularization.' },
+    ],
+  });
+
+async function setUpGateway(upstreamUrl: string, dataDir: string): Promise<{ running: Running; key: string }> {
+  const running = await startProcess(
+    path.join(here, '../src/main.js'),
+    [],
+    {
+      CZ_GATEWAY_HOST: '127.0.0.1',
+      CZ_GATEWAY_PORT: '0',
+      CZ_GATEWAY_DATA_DIR: dataDir,
+      CZ_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      CZ_GATEWAY_MISTRAL_ENABLED: 'true',
+      CZ_GATEWAY_MISTRAL_API_KEY: UPSTREAM_KEY,
+      CZ_GATEWAY_MISTRAL_BASE_URL: upstreamUrl,
+      CZ_GATEWAY_LOG_LEVEL: 'warn',
+    },
+    /listening on (http:\/\/\S+)/,
+  );
+  const admin = async (p: string, body: unknown) => {
+    const res = await fetch(running.url + p, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { key?: string };
+  };
+  for (const policy of POLICIES) await admin('/api/v1/policies', policy);
+  const { key } = await admin('/api/v1/keys', { name: 'bench' });
+  return { running, key: key! };
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-bench-'));
+  const upstream = await startProcess(
+    path.join(here, '../src/fake-mistral/main.js'),
+    ['--port', '0', '--api-key', UPSTREAM_KEY],
+    {},
+    /listening on (http:\/\/\S+?) /,
+  );
+  const bare = await startProcess(path.join(here, 'bare-proxy.js'), [upstream.url], {}, /listening on (http:\/\/\S+)/);
+  const gateway = await setUpGateway(upstream.url, dataDir);
+  const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
+  const targets: Target[] = [
+    { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: auth },
+    { name: 'bare-proxy', origin: bare.url, path: '/v1/chat/completions', headers: auth },
+    { name: 'tollgate', origin: gateway.running.url, path: '/mistral/v1/chat/completions', headers: { authorization: `Bearer ${gateway.key}` } },
+  ];
+
+  const lines: string[] = [];
+  const say = (line = '') => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  say(`# Tollgate benchmark: ${os.cpus().length} cores, node ${process.version}, ${SECONDS}s load per scenario, ${SEQUENTIAL} sequential requests`);
+  say('# gateway: 1 key, 10-rule policy set, audit on (SQLite); upstream: fake Mistral; all on 127.0.0.1');
+  try {
+    for (const stream of [false, true]) {
+      const body = chatBody(stream);
+      const mode = stream ? 'streaming' : 'non-streaming';
+      say();
+      say(`## ${mode}`);
+      const loads: Record<string, LoadResult> = {};
+      const seqs: Record<string, SequentialResult> = {};
+      for (const t of targets) {
+        await load(t, body, 32, 1); // warm-up
+        loads[t.name] = await load(t, body, 32, SECONDS);
+        seqs[t.name] = await sequential(t, body, SEQUENTIAL, 200);
+      }
+      say('| target | req/s (32 conns) | p50 ms | p99 ms | errors | seq p50 ms | seq p99 ms | ttfb p50 ms | ttfb p99 ms | chunks/req |');
+      say('|---|---|---|---|---|---|---|---|---|---|');
+      for (const t of targets) {
+        const l = loads[t.name]!;
+        const s = seqs[t.name]!;
+        say(
+          `| ${t.name} | ${fmt(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.errors + l.non2xx} | ${fmt(s.total.p50, 3)} | ${fmt(s.total.p99, 3)} | ${fmt(s.ttfb.p50, 3)} | ${fmt(s.ttfb.p99, 3)} | ${fmt(s.chunksPerRequest, 1)} |`,
+        );
+      }
+      const g = loads.tollgate!;
+      const b = loads['bare-proxy']!;
+      const gs = seqs.tollgate!;
+      const ds = seqs.direct!;
+      const bs = seqs['bare-proxy']!;
+      const throughputRatio = g.rps / b.rps;
+      const addedP50 = gs.total.p50 - ds.total.p50;
+      const addedP99 = gs.total.p99 - ds.total.p99;
+      say();
+      say(`- throughput tollgate/bare-proxy: ${fmt(throughputRatio * 100, 1)}% (target >= 85%) ${throughputRatio >= 0.85 ? 'PASS' : 'MISS'}`);
+      say(`- added latency over direct, sequential: p50 ${fmt(addedP50 * 1000, 0)} µs (target <= 300), p99 ${fmt(addedP99 * 1000, 0)} µs (target <= 1000) ${addedP50 <= 0.3 && addedP99 <= 1 ? 'PASS' : 'MISS'}`);
+      say(`- bare-proxy added latency over direct: p50 ${fmt((bs.total.p50 - ds.total.p50) * 1000, 0)} µs, p99 ${fmt((bs.total.p99 - ds.total.p99) * 1000, 0)} µs`);
+      if (stream) {
+        const addedTtfb = gs.ttfb.p99 - ds.ttfb.p99;
+        say(`- streaming: added time to first byte p99 ${fmt(addedTtfb * 1000, 0)} µs (target <= 1000) ${addedTtfb <= 1 ? 'PASS' : 'MISS'}`);
+        say(`- streaming: chunks per response direct ${fmt(ds.chunksPerRequest, 1)} vs tollgate ${fmt(gs.chunksPerRequest, 1)} (no coalescing when equal)`);
+      }
+      if (g.errors + g.non2xx > 0) say(`- WARNING: tollgate had ${g.errors + g.non2xx} failed requests under load`);
+    }
+  } finally {
+    await Promise.all([gateway.running.stop(), bare.stop(), upstream.stop()]);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+/** Public JSON views of stored objects: ISO times, and never a key's hash or secret. */
+import type { ApiKeyRecord, AuditRecord, PolicyRecord } from '../store/types.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function keyView(key: ApiKeyRecord, now: number) {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    attributes: key.attributes,
+    created_at: iso(key.created_at),
+    expires_at: iso(key.expires_at),
+    revoked_at: iso(key.revoked_at),
+    status: key.revoked_at !== null ? 'revoked' : key.expires_at !== null && key.expires_at <= now ? 'expired' : 'active',
+  };
+}
+
+export function policyView(policy: PolicyRecord) {
+  return {
+    ...(policy.document as Record<string, unknown>),
+    id: policy.id,
+    name: policy.name,
+    created_at: iso(policy.created_at),
+    updated_at: iso(policy.updated_at),
+  };
+}
+
+export function auditView(record: AuditRecord) {
+  return { ...record, time: iso(record.time) };
+}

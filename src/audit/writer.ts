@@ -1,0 +1,162 @@
+/**
+ * Batched, lossless audit writing. Requests enqueue a record and move on; a timer writes batches to the store in one
+ * transaction each. If the store fails, records stay queued and are retried with back-off; past the hard limit they
+ * are appended to a spill file in the data dir (replayed at the next start), so nothing is dropped silently.
+ * `accepting` tells the gateway whether to keep serving (fail-closed mode stops new work while audit is unhealthy).
+ */
+import { appendFile, readFile, rename, rm } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import type { AuditRecord, AuditStore } from '../store/types.js';
+
+export interface AuditWriterOptions {
+  store: AuditStore;
+  batchSize: number;
+  flushIntervalMs: number;
+  /** Soft limit: above it the writer reports itself unhealthy. Twice this is the hard limit before spilling to disk. */
+  queueMax: number;
+  failureMode: 'closed' | 'open';
+  spillFile: string;
+  logger: Logger;
+}
+
+const MAX_RETRY_DELAY_MS = 5_000;
+
+export class AuditWriter {
+  private queue: AuditRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private consecutiveFailures = 0;
+  private spillChain: Promise<void> = Promise.resolve();
+  private spilled = 0;
+  private closed = false;
+
+  constructor(private readonly options: AuditWriterOptions) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  get healthy(): boolean {
+    return this.consecutiveFailures === 0 && this.queue.length < this.options.queueMax;
+  }
+
+  /** False when new requests must be refused: fail-closed mode and audit unhealthy. */
+  get accepting(): boolean {
+    return this.options.failureMode === 'open' || this.healthy;
+  }
+
+  enqueue(record: AuditRecord): void {
+    this.queue.push(record);
+    const hardMax = this.options.queueMax * 2;
+    if (this.queue.length > hardMax) this.spill(this.queue.splice(0, this.queue.length - hardMax));
+    if (this.closed) return;
+    if (this.queue.length >= this.options.batchSize && this.consecutiveFailures === 0) this.schedule(0);
+    else this.schedule(this.retryDelay());
+  }
+
+  /** Writes everything queued now (and anything queued meanwhile). Rejects only if the store fails. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  /** Replays records spilled by an earlier run (store was failing when it stopped). */
+  async replaySpill(): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(this.options.spillFile, 'utf8');
+    } catch {
+      return 0;
+    }
+    const records = text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as AuditRecord);
+    const replaying = `${this.options.spillFile}.replaying`;
+    await rename(this.options.spillFile, replaying);
+    for (let i = 0; i < records.length; i += this.options.batchSize) {
+      await this.options.store.insertBatch(records.slice(i, i + this.options.batchSize));
+    }
+    await rm(replaying);
+    this.options.logger.warn(`audit: replayed ${records.length} records from the spill file`, { file: this.options.spillFile });
+    return records.length;
+  }
+
+  /** Stops the timer and writes everything. If the store keeps failing, the rest goes to the spill file. */
+  async close(attempts = 5): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (let i = 0; i < attempts && this.queue.length > 0; i++) {
+      try {
+        await this.flush();
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 1_000)));
+      }
+    }
+    if (this.queue.length > 0) this.spill(this.queue.splice(0));
+    await this.spillChain;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.options.batchSize);
+      try {
+        await this.options.store.insertBatch(batch);
+      } catch (err) {
+        this.consecutiveFailures++;
+        this.options.logger.error('audit: writing to the store failed; records kept queued and retried', {
+          error: (err as Error).message,
+          queued: this.queue.length,
+          failures: this.consecutiveFailures,
+          failure_mode: this.options.failureMode,
+        });
+        throw err;
+      }
+      // Records enqueued during the write are behind the batch; remove exactly the batch we wrote.
+      this.queue.splice(0, batch.length);
+      if (this.consecutiveFailures > 0) {
+        this.options.logger.warn('audit: store recovered', { after_failures: this.consecutiveFailures });
+        this.consecutiveFailures = 0;
+      }
+    }
+  }
+
+  private retryDelay(): number {
+    if (this.consecutiveFailures === 0) return this.options.flushIntervalMs;
+    return Math.min(this.options.flushIntervalMs * 2 ** this.consecutiveFailures, MAX_RETRY_DELAY_MS);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().then(
+        () => {
+          if (this.queue.length > 0) this.schedule(this.retryDelay());
+        },
+        () => this.schedule(this.retryDelay()),
+      );
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private spill(records: AuditRecord[]): void {
+    this.spilled += records.length;
+    this.options.logger.error(`audit: queue over its limit, ${records.length} records written to the spill file`, {
+      file: this.options.spillFile,
+      spilled_total: this.spilled,
+    });
+    const lines = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    this.spillChain = this.spillChain.then(() => appendFile(this.options.spillFile, lines)).catch((err: Error) => {
+      this.options.logger.error('audit: cannot write the spill file; records are lost', {
+        error: err.message,
+        records: records.length,
+      });
+    });
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * Gateway configuration: read once at start-up from the environment (and the optional config file), validated as a
+ * whole. Every problem is collected and reported together, naming the variable at fault, and the gateway refuses to
+ * start on any of them.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
+
+export type AuditFailureMode = 'closed' | 'open';
+
+export interface GatewayConfig {
+  host: string | undefined;
+  port: number;
+  dataDir: string;
+  adminToken: string | undefined;
+  configFile: string | undefined;
+  providers: Map<string, ProviderConfig>;
+  /** When true, a gateway with no policy denies everything instead of running in observe mode. */
+  strictPolicy: boolean;
+  maxBodyBytes: number;
+  audit: {
+    failureMode: AuditFailureMode;
+    queueMax: number;
+    flushIntervalMs: number;
+    batchSize: number;
+  };
+  shutdownGraceMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PREFIX = 'CZ_GATEWAY_';
+const PROVIDER_SUFFIXES = ['ENABLED', 'API_KEY', 'BASE_URL', 'TIMEOUT_MS'] as const;
+type ProviderSuffix = (typeof PROVIDER_SUFFIXES)[number];
+
+/** Suffixes of the gateway-wide CZ_GATEWAY_* variables (everything else must be a provider variable). */
+const GLOBAL_VARIABLES = [
+  'HOST',
+  'PORT',
+  'DATA_DIR',
+  'ADMIN_TOKEN',
+  'CONFIG',
+  'STRICT_POLICY',
+  'MAX_BODY_BYTES',
+  'AUDIT_FAILURE_MODE',
+  'AUDIT_QUEUE_MAX',
+  'AUDIT_FLUSH_MS',
+  'AUDIT_BATCH_SIZE',
+  'SHUTDOWN_GRACE_MS',
+  'LOG_LEVEL',
+  'URL', // used by the CLI to reach a running gateway
+] as const;
+
+const providerFileSchema = z.strictObject({
+  base_url: z.url({ protocol: /^https?$/ }),
+  api_key: z.string().min(1).optional(),
+  api_key_env: z.string().min(1).optional(),
+  timeout_ms: z.int().positive().optional(),
+  path_rewrites: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
+  enabled: z.boolean().optional(),
+});
+
+const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  providers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), providerFileSchema).optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+function parseBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  problems.push(`${name}=${JSON.stringify(raw)}: must be true or false`);
+  return fallback;
+}
+
+function parseInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  bounds: { min: number; max: number },
+  problems: string[],
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < bounds.min || n > bounds.max) {
+    problems.push(`${name}=${JSON.stringify(raw)}: must be an integer from ${bounds.min} to ${bounds.max}`);
+    return fallback;
+  }
+  return n;
+}
+
+function parseChoice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+  problems: string[],
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  problems.push(`${name}=${JSON.stringify(raw)}: must be one of ${choices.join(', ')}`);
+  return fallback;
+}
+
+/** Checks an upstream origin: http(s), no path beyond "/", since the gateway appends `/v1/...` itself. */
+function checkBaseUrl(value: string, name: string, problems: string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${name}=${JSON.stringify(value)}: not a valid URL`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${name}=${JSON.stringify(value)}: must be an http:// or https:// URL`);
+    return undefined;
+  }
+  if (url.pathname.replace(/\/+$/, '').endsWith('/v1')) {
+    problems.push(`${name}=${JSON.stringify(value)}: give the origin without /v1 (the gateway adds /v1/...)`);
+    return undefined;
+  }
+  if (url.search || url.hash) {
+    problems.push(`${name}=${JSON.stringify(value)}: must not have a query string or fragment`);
+    return undefined;
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** Groups CZ_GATEWAY_<NAME>_<SUFFIX> variables by provider name; returns the names of unknown variables. */
+function collectProviderVariables(env: NodeJS.ProcessEnv): {
+  byProvider: Map<string, Partial<Record<ProviderSuffix, string>>>;
+  unknown: string[];
+} {
+  const byProvider = new Map<string, Partial<Record<ProviderSuffix, string>>>();
+  const unknown: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(PREFIX)) continue;
+    const rest = name.slice(PREFIX.length);
+    if ((GLOBAL_VARIABLES as readonly string[]).includes(rest)) continue;
+    const suffix = PROVIDER_SUFFIXES.find((s) => rest.endsWith(`_${s}`));
+    const provider = suffix ? rest.slice(0, -(suffix.length + 1)) : '';
+    if (!suffix || !/^[A-Z][A-Z0-9_]*$/.test(provider)) {
+      unknown.push(name);
+      continue;
+    }
+    const key = provider.toLowerCase().replace(/_/g, '-');
+    const entry = byProvider.get(key) ?? {};
+    entry[suffix] = env[name];
+    byProvider.set(key, entry);
+  }
+  return { byProvider, unknown };
+}
+
+function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Map<string, ProviderConfig> {
+  const providers = new Map<string, ProviderConfig>();
+  const { byProvider, unknown } = collectProviderVariables(env);
+  for (const name of unknown) {
+    problems.push(
+      `${name}: unknown variable (provider variables are ${PREFIX}<PROVIDER>_{${PROVIDER_SUFFIXES.join(',')}}; ` +
+        `global ones are ${GLOBAL_VARIABLES.map((g) => PREFIX + g).join(', ')})`,
+    );
+  }
+  for (const [name, vars] of byProvider) {
+    const envName = (suffix: ProviderSuffix) => `${PREFIX}${name.toUpperCase().replace(/-/g, '_')}_${suffix}`;
+    const enabled = parseBool(env, envName('ENABLED'), false, problems);
+    if (!enabled) {
+      const stray = PROVIDER_SUFFIXES.filter((s) => s !== 'ENABLED' && vars[s] !== undefined).map(envName);
+      if (stray.length > 0) {
+        problems.push(`${stray.join(', ')} set but ${envName('ENABLED')} is not true: enable the provider or remove them`);
+      }
+      continue;
+    }
+    const builtin = BUILTIN_PROVIDERS[name];
+    const apiKey = vars.API_KEY?.trim();
+    if (!apiKey) problems.push(`${envName('API_KEY')}: required when ${envName('ENABLED')}=true`);
+    const rawBase = vars.BASE_URL ?? builtin?.baseUrl;
+    if (rawBase === undefined) {
+      problems.push(`${envName('BASE_URL')}: required for provider "${name}", which has no built-in default`);
+    }
+    const baseUrl = rawBase === undefined ? undefined : checkBaseUrl(rawBase, envName('BASE_URL'), problems);
+    const timeoutMs = parseInteger(env, envName('TIMEOUT_MS'), 120_000, { min: 100, max: 3_600_000 }, problems);
+    if (apiKey && baseUrl) {
+      providers.set(name, { name, baseUrl, apiKey, timeoutMs, pathRewrites: { ...(builtin?.pathRewrites ?? {}) } });
+    }
+  }
+  return providers;
+}
+
+function providersFromFile(
+  file: ConfigFile,
+  fileName: string,
+  env: NodeJS.ProcessEnv,
+  providers: Map<string, ProviderConfig>,
+  problems: string[],
+): void {
+  for (const [name, p] of Object.entries(file.providers ?? {})) {
+    const where = `${fileName}: providers.${name}`;
+    if (p.enabled === false) continue;
+    if (providers.has(name)) {
+      problems.push(`${where}: provider "${name}" is also configured by ${PREFIX}${name.toUpperCase()}_* variables; keep one`);
+      continue;
+    }
+    if ((p.api_key === undefined) === (p.api_key_env === undefined)) {
+      problems.push(`${where}: set exactly one of api_key and api_key_env`);
+      continue;
+    }
+    const apiKey = p.api_key ?? env[p.api_key_env!];
+    if (!apiKey) {
+      problems.push(`${where}.api_key_env: environment variable ${p.api_key_env} is not set`);
+      continue;
+    }
+    const baseUrl = checkBaseUrl(p.base_url, `${where}.base_url`, problems);
+    if (!baseUrl) continue;
+    providers.set(name, {
+      name,
+      baseUrl,
+      apiKey,
+      timeoutMs: p.timeout_ms ?? 120_000,
+      pathRewrites: { ...(BUILTIN_PROVIDERS[name]?.pathRewrites ?? {}), ...(p.path_rewrites ?? {}) },
+    });
+  }
+}
+
+async function readConfigFile(file: string, problems: string[]): Promise<ConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    problems.push(`CZ_GATEWAY_CONFIG=${file}: cannot read: ${(err as Error).message}`);
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.push(`${file}: not valid JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${file}: ${['$', ...issue.path.map(String)].join('.')}: ${issue.message}`);
+    }
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
+export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Promise<GatewayConfig> {
+  const problems: string[] = [];
+  const configFlag = argv.indexOf('--config');
+  const configFile = configFlag >= 0 ? argv[configFlag + 1] : env.CZ_GATEWAY_CONFIG || undefined;
+  if (configFlag >= 0 && !configFile) problems.push('--config: needs a file path');
+
+  const providers = providersFromEnv(env, problems);
+  if (configFile) {
+    const file = await readConfigFile(configFile, problems);
+    if (file) providersFromFile(file, configFile, env, providers, problems);
+  }
+
+  const config: GatewayConfig = {
+    host: env.CZ_GATEWAY_HOST || undefined,
+    port: parseInteger(env, 'CZ_GATEWAY_PORT', 8000, { min: 0, max: 65535 }, problems),
+    dataDir: path.resolve(env.CZ_GATEWAY_DATA_DIR || './data'),
+    adminToken: env.CZ_GATEWAY_ADMIN_TOKEN || undefined,
+    configFile,
+    providers,
+    strictPolicy: parseBool(env, 'CZ_GATEWAY_STRICT_POLICY', false, problems),
+    maxBodyBytes: parseInteger(env, 'CZ_GATEWAY_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1 << 30 }, problems),
+    audit: {
+      failureMode: parseChoice(env, 'CZ_GATEWAY_AUDIT_FAILURE_MODE', ['closed', 'open'] as const, 'closed', problems),
+      queueMax: parseInteger(env, 'CZ_GATEWAY_AUDIT_QUEUE_MAX', 10_000, { min: 10, max: 10_000_000 }, problems),
+      flushIntervalMs: parseInteger(env, 'CZ_GATEWAY_AUDIT_FLUSH_MS', 50, { min: 1, max: 60_000 }, problems),
+      batchSize: parseInteger(env, 'CZ_GATEWAY_AUDIT_BATCH_SIZE', 500, { min: 1, max: 100_000 }, problems),
+    },
+    shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
+    logLevel: parseChoice(env, 'CZ_GATEWAY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
+  };
+  if (config.adminToken !== undefined && config.adminToken.length < 16) {
+    problems.push('CZ_GATEWAY_ADMIN_TOKEN: must be at least 16 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,26 @@
+/**
+ * Built-in OpenAI-compatible providers. Any other provider is declared by env (`CZ_GATEWAY_<NAME>_BASE_URL`) or in
+ * the config file's `providers` block.
+ */
+export interface ProviderConfig {
+  /** Route prefix and the `provider` of audit records and policy resources, e.g. "mistral". */
+  name: string;
+  /** Upstream origin without `/v1`, e.g. "https://api.mistral.ai". */
+  baseUrl: string;
+  apiKey: string;
+  /** Client path (after `/v1`) -> upstream path (after `/v1`) rewrites, e.g. Mistral serves completions as FIM. */
+  pathRewrites: Record<string, string>;
+  /** Time to wait for upstream response headers, and the longest silence allowed inside a response body. */
+  timeoutMs: number;
+}
+
+export interface BuiltinProvider {
+  baseUrl: string;
+  pathRewrites: Record<string, string>;
+}
+
+export const BUILTIN_PROVIDERS: Readonly<Record<string, BuiltinProvider>> = {
+  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' } },
+  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {} },
+  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {} },
+};

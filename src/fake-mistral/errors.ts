@@ -1,0 +1,96 @@
+/**
+ * Error replies in the shapes api.mistral.ai uses (pure). Sources: Mistral's error glossary
+ * (docs.mistral.ai/resources/error-glossary) for the `{"object":"error",...}` body, and bodies observed from the live
+ * API in public bug reports: invalid model (400, type `invalid_model`, code "1500"), rate limit (429, type
+ * `rate_limited`, code "1300"), message order (400, type `invalid_request_message_order`, code "3230"), validation
+ * (422, FastAPI/pydantic `{"detail":[...]}`), bad key (401 `{"detail":"Unauthorized"}`), unknown route (404 from the
+ * API gateway: `{"message":"no Route matched with those values","request_id":...}`).
+ */
+import { randomUUID } from 'node:crypto';
+
+export interface ErrorReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One entry of a pydantic validation error list, as in Mistral's 422 bodies. */
+export interface ValidationDetail {
+  type: string;
+  loc: Array<string | number>;
+  msg: string;
+  input?: unknown;
+}
+
+const requestId = () => randomUUID().replaceAll('-', '');
+
+export function mistralError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  param: string | null = null,
+): ErrorReply {
+  return { status, body: { object: 'error', message, type, param, code, raw_status_code: status } };
+}
+
+export const unauthorized = (): ErrorReply => ({ status: 401, body: { detail: 'Unauthorized' } });
+
+export const invalidModel = (model: string): ErrorReply =>
+  mistralError(400, `Invalid model: ${model}`, 'invalid_model', '1500');
+
+export const modelNotFound = (id: string): ErrorReply =>
+  mistralError(404, `Model not found: ${id}`, 'invalid_model', '1500', 'model_id');
+
+export const messageOrder = (lastRole: string): ErrorReply =>
+  mistralError(
+    400,
+    `Expected last role User or Tool (or Assistant with prefix True) for serving but got ${lastRole}`,
+    'invalid_request_message_order',
+    '3230',
+  );
+
+export const invalidJson = (reason: string): ErrorReply =>
+  mistralError(400, `Invalid JSON body: ${reason}`, 'invalid_request_error');
+
+export const validationFailed = (detail: ValidationDetail[]): ErrorReply => ({ status: 422, body: { detail } });
+
+export const rateLimited = (retryAfterSeconds: number): ErrorReply => ({
+  ...mistralError(429, 'Rate limit exceeded', 'rate_limited', '1300'),
+  headers: {
+    'retry-after': String(retryAfterSeconds),
+    'x-ratelimit-limit-req-minute': '60',
+    'x-ratelimit-remaining-req-minute': '0',
+    'x-ratelimit-limit-tokens-minute': '500000',
+    'x-ratelimit-remaining-tokens-minute': '499000',
+  },
+});
+
+const SERVER_MESSAGES: Record<number, string> = {
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+};
+
+export const serverError = (status: number): ErrorReply =>
+  mistralError(status, SERVER_MESSAGES[status] ?? 'Server error', 'server_error');
+
+export const routeNotFound = (): ErrorReply => ({
+  status: 404,
+  body: { message: 'no Route matched with those values', request_id: requestId() },
+});
+
+export const methodNotAllowed = (): ErrorReply => ({ status: 405, body: { detail: 'Method Not Allowed' } });
+
+/** Misuse of the fake's own test controls (x-fake-* headers); never something the real API sends. */
+export const fakeControlError = (message: string): ErrorReply =>
+  mistralError(400, `fake-mistral: ${message}`, 'invalid_request_error');
+
+/** The reply for a `status=<code>` fault. */
+export function errorForStatus(status: number, retryAfterSeconds: number): ErrorReply {
+  if (status === 401) return unauthorized();
+  if (status === 429) return rateLimited(retryAfterSeconds);
+  if (status >= 500) return serverError(status);
+  return mistralError(status, `Injected error ${status}`, 'invalid_request_error');
+}

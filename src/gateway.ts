@@ -1,0 +1,102 @@
+/**
+ * Assembles a gateway from its configuration and a store, and owns its lifecycle: listen, serve, shut down gracefully
+ * (stop accepting, let requests in flight finish, flush the audit queue, close the store).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { AdminApi } from './admin/router.js';
+import { AuditWriter } from './audit/writer.js';
+import type { GatewayConfig } from './config/config.js';
+import { PolicyRegistry } from './governance/policy-registry.js';
+import { notFound } from './http/errors.js';
+import { sendError, sendJson } from './http/respond.js';
+import { KeyRegistry } from './keys/registry.js';
+import type { Logger } from './log.js';
+import { Upstream } from './providers/upstream.js';
+import { ProviderProxy } from './proxy/handler.js';
+import type { Store } from './store/types.js';
+
+export interface Gateway {
+  readonly server: Server;
+  readonly url: string;
+  readonly keys: KeyRegistry;
+  readonly policies: PolicyRegistry;
+  readonly auditWriter: AuditWriter;
+  readonly store: Store;
+  /** Graceful shutdown; resolves when every queued audit record is written and the store is closed. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, store: Store, adminToken: string, logger: Logger): Promise<Gateway> {
+  const keys = new KeyRegistry(store.keys);
+  const policies = new PolicyRegistry(store.policies, config.strictPolicy);
+  await Promise.all([keys.load(), policies.load()]);
+  const auditWriter = new AuditWriter({
+    store: store.audit,
+    ...config.audit,
+    spillFile: path.join(config.dataDir, 'audit-spill.jsonl'),
+    logger,
+  });
+  await auditWriter.replaySpill();
+  const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p)]));
+  const proxy = new ProviderProxy({ upstreams, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes });
+  const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes });
+
+  let closing = false;
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    if (pathname === '/healthz') {
+      const healthy = !closing && auditWriter.accepting;
+      sendJson(res, healthy ? 200 : 503, {
+        status: healthy ? 'ok' : closing ? 'shutting_down' : 'audit_unavailable',
+        store: store.kind,
+        providers: [...upstreams.keys()],
+        policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
+        audit_pending: auditWriter.pending,
+      });
+      return;
+    }
+    if (pathname.startsWith('/api/')) {
+      void admin.handle(req, res, new URL(rawUrl, 'http://gateway'));
+      return;
+    }
+    if (pathname.length > 1 && pathname.indexOf('/', 1) !== 1) {
+      void proxy.handle(req, res, pathname, q < 0 ? '' : rawUrl.slice(q));
+      return;
+    }
+    sendError(res, notFound('unknown_route', `No route ${req.method} ${pathname}. Provider routes are /<provider>/v1/..., admin routes /api/v1/...`));
+  };
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, dispatch);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? (address.address === '::' ? 'localhost' : `[${address.address}]`) : address.address === '0.0.0.0' ? 'localhost' : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let closed: Promise<void> | null = null;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+      await Promise.race([drained, grace]);
+      server.closeAllConnections();
+      await auditWriter.close();
+      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      await store.close();
+    })();
+    return closed;
+  };
+
+  return { server, url, keys, policies, auditWriter, store, close };
+}

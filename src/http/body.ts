@@ -1,0 +1,63 @@
+/** Reading and decoding request bodies at the boundary, with the size limit and precise errors. */
+import type { IncomingMessage } from 'node:http';
+import { GatewayError, badRequest } from './errors.js';
+
+export function payloadTooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    413,
+    'invalid_request_error',
+    'request_too_large',
+    `Request body exceeds the gateway limit of ${limit} bytes (CZ_GATEWAY_MAX_BODY_BYTES)`,
+  );
+}
+
+/** Collects the body; rejects with 413 as soon as it is known to exceed `limit` (header or bytes received). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume(); // drain so the connection can answer
+    return Promise.reject(payloadTooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        reject(payloadTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once('error', (err) => reject(new GatewayError(400, 'invalid_request_error', 'body_read_failed', err.message)));
+    req.once('close', () => {
+      if (!req.complete) reject(new GatewayError(400, 'invalid_request_error', 'body_incomplete', 'The client closed the connection before sending the whole body'));
+    });
+  });
+}
+
+/** True when the content type is JSON (application/json or +json), ignoring parameters such as charset. */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const type = value.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/** Parses a JSON object body; errors name the position of the syntax error. */
+export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+  if (buf.length === 0) throw badRequest('invalid_json', 'Request body is empty; expected a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw badRequest('invalid_json', `Request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest('invalid_json', 'Request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,31 @@
+/** The policy engine's public surface. docs/policies.md is the language reference. */
+export type {
+  CompileOptions,
+  Decision,
+  DecisionWarning,
+  Effect,
+  EvalRequest,
+  NamedPolicy,
+  PatternList,
+  PolicyDocument,
+  PolicyScope,
+  PolicySnapshot,
+  Rule,
+  ValidationError,
+  ValidationResult,
+} from './types.js';
+export { EFFECTS } from './types.js';
+export * from './reason-codes.js';
+export { validatePolicy } from './validate.js';
+export { compilePolicies, PolicyCompileError } from './compile.js';
+export { evaluateJsonLine } from './jsonl.js';
+export {
+  DETECTOR_NAMES,
+  containsSensitiveData,
+  findSensitiveSpans,
+  isDetectorName,
+  maskSensitiveData,
+  redactionLabel,
+  type DetectedSpan,
+  type DetectorName,
+} from './detectors.js';

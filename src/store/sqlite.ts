@@ -1,0 +1,126 @@
+/**
+ * The embedded Store: one SQLite file, `<dataDir>/tollgate.db`, in WAL mode so several processes (workers, the CLI)
+ * can share it: readers never block the writer, and writers wait for each other up to the busy timeout.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { sqliteAuditStore } from './sqlite-audit.js';
+import { migrate } from './sqlite-schema.js';
+import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Store } from './types.js';
+
+export const SQLITE_FILE_NAME = 'tollgate.db';
+/** How long a write waits for another process's write to finish before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export async function openSqliteStore(dataDir: string): Promise<Store> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, SQLITE_FILE_NAME));
+  try {
+    // Busy timeout first: switching to WAL and migrating may have to wait for another process.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL is corruption-safe; a power loss may only drop the last commits.
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    const store: Store = {
+      kind: 'sqlite',
+      keys: sqliteKeyStore(db),
+      policies: sqlitePolicyStore(db),
+      audit: sqliteAuditStore(db),
+      async close() {
+        if (!db.open) return;
+        // Refreshes the statistics the planner uses to pick the most selective index when several filters are set.
+        db.pragma('optimize');
+        db.close();
+      },
+    };
+    return store;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+type KeyRow = Omit<ApiKeyRecord, 'attributes'> & { attributes: string };
+
+const KEY_COLUMNS = 'id, name, prefix, hash, attributes, created_at, expires_at, revoked_at';
+
+function keyFromRow(row: KeyRow): ApiKeyRecord {
+  return { ...row, attributes: JSON.parse(row.attributes) as Record<string, string> };
+}
+
+function sqliteKeyStore(db: Database.Database): KeyStore {
+  const insert = db.prepare<KeyRow>(
+    `INSERT INTO api_keys (${KEY_COLUMNS})
+     VALUES (@id, @name, @prefix, @hash, @attributes, @created_at, @expires_at, @revoked_at)`,
+  );
+  const byId = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`);
+  const byHash = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`);
+  const all = db.prepare<[], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
+  // A key keeps its first revocation time: revoking again does not rewrite history.
+  const revoke = db.prepare<[number, string], KeyRow>(
+    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING ${KEY_COLUMNS}`,
+  );
+
+  return {
+    async insert(key) {
+      insert.run({ ...key, attributes: JSON.stringify(key.attributes) });
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row ? keyFromRow(row) : null;
+    },
+    async findByHash(hash) {
+      const row = byHash.get(hash);
+      return row ? keyFromRow(row) : null;
+    },
+    async list() {
+      return all.all().map(keyFromRow);
+    },
+    async revoke(id, at) {
+      const row = revoke.get(at, id);
+      return row ? keyFromRow(row) : null;
+    },
+  };
+}
+
+type PolicyRow = Omit<PolicyRecord, 'document'> & { document: string };
+
+const POLICY_COLUMNS = 'id, name, document, created_at, updated_at';
+
+function policyFromRow(row: PolicyRow): PolicyRecord {
+  return { ...row, document: JSON.parse(row.document) as unknown };
+}
+
+function sqlitePolicyStore(db: Database.Database): PolicyStore {
+  const insert = db.prepare<PolicyRow>(
+    `INSERT INTO policies (${POLICY_COLUMNS}) VALUES (@id, @name, @document, @created_at, @updated_at)`,
+  );
+  const byId = db.prepare<[string], PolicyRow>(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = ?`);
+  const all = db.prepare<[], PolicyRow>(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY created_at, id`);
+  const update = db.prepare<[string, string, number, string], PolicyRow>(
+    `UPDATE policies SET name = ?, document = ?, updated_at = ? WHERE id = ? RETURNING ${POLICY_COLUMNS}`,
+  );
+  const remove = db.prepare<[string]>('DELETE FROM policies WHERE id = ?');
+
+  return {
+    async insert(policy) {
+      insert.run({ ...policy, document: JSON.stringify(policy.document) });
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row ? policyFromRow(row) : null;
+    },
+    async list() {
+      return all.all().map(policyFromRow);
+    },
+    async update(id, name, document, updatedAt) {
+      const row = update.get(name, JSON.stringify(document), updatedAt, id);
+      return row ? policyFromRow(row) : null;
+    },
+    async delete(id) {
+      return remove.run(id).changes > 0;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+
+async function problems(env: NodeJS.ProcessEnv, argv: string[] = []): Promise<string[]> {
+  try {
+    await loadConfig(env, argv);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  return [];
+}
+
+test('the seed variables enable Mistral with its default upstream', async () => {
+  const config = await loadConfig({ CZ_GATEWAY_MISTRAL_ENABLED: 'true', CZ_GATEWAY_MISTRAL_API_KEY: 'sk-m' });
+  const mistral = config.providers.get('mistral');
+  assert.equal(mistral?.baseUrl, 'https://api.mistral.ai');
+  assert.equal(mistral?.apiKey, 'sk-m');
+  assert.equal(mistral?.pathRewrites['/completions'], '/fim/completions');
+  assert.equal(config.port, 8000);
+  assert.equal(config.strictPolicy, false);
+});
+
+test('defaults: port 8000, ./data, observe mode, closed audit failure mode', async () => {
+  const config = await loadConfig({});
+  assert.equal(config.port, 8000);
+  assert.equal(config.dataDir, path.resolve('./data'));
+  assert.equal(config.audit.failureMode, 'closed');
+  assert.equal(config.providers.size, 0);
+});
+
+test('OpenAI, DeepSeek and a custom provider by env; BASE_URL override', async () => {
+  const config = await loadConfig({
+    CZ_GATEWAY_OPENAI_ENABLED: 'true',
+    CZ_GATEWAY_OPENAI_API_KEY: 'sk-o',
+    CZ_GATEWAY_DEEPSEEK_ENABLED: '1',
+    CZ_GATEWAY_DEEPSEEK_API_KEY: 'sk-d',
+    CZ_GATEWAY_DEEPSEEK_BASE_URL: 'http://127.0.0.1:9999/',
+    CZ_GATEWAY_TOGETHER_AI_ENABLED: 'true',
+    CZ_GATEWAY_TOGETHER_AI_API_KEY: 'sk-t',
+    CZ_GATEWAY_TOGETHER_AI_BASE_URL: 'https://api.together.xyz',
+  });
+  assert.equal(config.providers.get('openai')?.baseUrl, 'https://api.openai.com');
+  assert.equal(config.providers.get('deepseek')?.baseUrl, 'http://127.0.0.1:9999');
+  assert.equal(config.providers.get('together-ai')?.baseUrl, 'https://api.together.xyz');
+});
+
+test('every bad setting is reported, naming its variable', async () => {
+  const found = await problems({
+    CZ_GATEWAY_MISTRAL_ENABLED: 'yes please',
+    CZ_GATEWAY_OPENAI_ENABLED: 'true',
+    CZ_GATEWAY_DEEPSEEK_ENABLED: 'true',
+    CZ_GATEWAY_DEEPSEEK_API_KEY: 'k',
+    CZ_GATEWAY_DEEPSEEK_BASE_URL: 'https://api.deepseek.com/v1',
+    CZ_GATEWAY_CUSTOM_ENABLED: 'true',
+    CZ_GATEWAY_CUSTOM_API_KEY: 'k',
+    CZ_GATEWAY_PORT: '80000',
+    CZ_GATEWAY_MISTRAL_ENABLE: 'true',
+    CZ_GATEWAY_AUDIT_FAILURE_MODE: 'sometimes',
+  });
+  const text = found.join('\n');
+  for (const name of [
+    'CZ_GATEWAY_MISTRAL_ENABLED="yes please"',
+    'CZ_GATEWAY_OPENAI_API_KEY: required',
+    'CZ_GATEWAY_DEEPSEEK_BASE_URL="https://api.deepseek.com/v1": give the origin without /v1',
+    'CZ_GATEWAY_CUSTOM_BASE_URL: required for provider "custom"',
+    'CZ_GATEWAY_PORT="80000"',
+    'CZ_GATEWAY_MISTRAL_ENABLE: unknown variable',
+    'CZ_GATEWAY_AUDIT_FAILURE_MODE="sometimes"',
+  ]) {
+    assert.ok(text.includes(name), `expected a problem about ${name} in:\n${text}`);
+  }
+});
+
+test('contradictory: provider settings while the provider is not enabled', async () => {
+  const found = await problems({ CZ_GATEWAY_MISTRAL_API_KEY: 'k', CZ_GATEWAY_MISTRAL_ENABLED: 'false' });
+  assert.match(found.join('\n'), /CZ_GATEWAY_MISTRAL_API_KEY set but CZ_GATEWAY_MISTRAL_ENABLED is not true/);
+});
+
+test('custom providers in the config file, validated with paths', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-config-'));
+  const good = path.join(dir, 'good.json');
+  await writeFile(good, JSON.stringify({ providers: { groq: { base_url: 'https://api.groq.com/openai', api_key_env: 'GROQ_KEY' } } }));
+  const config = await loadConfig({ GROQ_KEY: 'gk' }, ['--config', good]);
+  assert.equal(config.providers.get('groq')?.baseUrl, 'https://api.groq.com/openai');
+  assert.equal(config.providers.get('groq')?.apiKey, 'gk');
+
+  const bad = path.join(dir, 'bad.json');
+  await writeFile(bad, JSON.stringify({ providers: { groq: { base_url: 'ftp://x', apikey: 'k' } }, extra: 1 }));
+  const text = (await problems({ CZ_GATEWAY_CONFIG: bad })).join('\n');
+  assert.match(text, /providers\.groq\.base_url/);
+  assert.match(text, /apikey/);
+  assert.match(text, /extra/);
+
+  const missing = (await problems({}, ['--config', path.join(dir, 'nope.json')])).join('\n');
+  assert.match(missing, /cannot read/);
+});

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  containsSensitiveData,
+  DETECTOR_NAMES,
+  findSensitiveSpans,
+  maskSensitiveData,
+  redactionLabel,
+  type DetectorName,
+} from '../src/policy/index.js';
+
+const detected = (text: string) => findSensitiveSpans(text).map((s) => `${s.detector}:${text.slice(s.start, s.end)}`);
+
+describe('detectors', () => {
+  const found: [DetectorName, string][] = [
+    ['email', 'bob.smith+tag@mail.example.co.uk'],
+    ['email', 'ALICE@EXAMPLE.COM'],
+    ['credit_card', '4111111111111111'],
+    ['credit_card', '4111 1111 1111 1111'],
+    ['credit_card', '5555-5555-5555-4444'],
+    ['credit_card', '378282246310005'],
+    ['api_key', 'sk-proj-Abcdefghijklmnopqrstuv12'],
+    ['api_key', 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz'],
+    ['api_key', 'sk_live_abcdefghijklmnop1234'],
+    ['api_key', 'AKIAIOSFODNN7EXAMPLE'],
+    ['api_key', `ghp_${'a1B2'.repeat(9)}`],
+    ['api_key', `cz_live_${'Ab3'.repeat(14)}`],
+    ['api_key', 'xoxb-1234567890-abcdef'],
+    ['api_key', `AIza${'A1b2C3d4'.repeat(4)}xyz`],
+    ['api_key', 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5'],
+    ['phone', '+1 415 555 2671'],
+    ['phone', '(415) 555-2671'],
+    ['phone', '415-555-2671'],
+    ['phone', '+33 6 12 34 56 78'],
+    ['phone', '020 7946 0958'],
+    ['iban', 'DE89 3704 0044 0532 0130 00'],
+    ['iban', 'GB82WEST12345698765432'],
+  ];
+  for (const [detector, value] of found) {
+    it(`${detector} finds ${value}`, () => {
+      const text = `before ${value} after`;
+      assert.deepEqual(detected(text), [`${detector}:${value}`]);
+      assert.equal(containsSensitiveData(text, detector), true);
+    });
+  }
+
+  const ignored: [string, string][] = [
+    ['a host without a top-level domain', 'user@localhost'],
+    ['a one-letter top-level domain', 'a@b.c'],
+    ['a domain label starting with -', 'x@-bad.com'],
+    ['a Luhn-invalid card number', '4111 1111 1111 1112'],
+    ['a run of one repeated digit', '0000 0000 0000 0000'],
+    ['a 20-digit number', '12345678901234567890'],
+    ['a hex SHA-256 digest (low entropy per character)', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
+    ['a long lower-case path', '/usr/local/lib/node_modules/typescript/lib/tsc.js'],
+    ['a date', '2024-01-15'],
+    ['a date-time', '2024-01-15 10:30:00'],
+    ['an IPv4 address', '192.168.100.200'],
+    ['a digit run without separators', '4155552671'],
+    ['a short grouped number', 'order 123 456 789'],
+    ['a version number', 'version 1.2.3'],
+    ['an IBAN with a bad checksum', 'DE89 3704 0044 0532 0130 01'],
+    ['a short sk- string', 'sk-short'],
+  ];
+  for (const [name, text] of ignored) {
+    it(`ignores ${name}`, () => {
+      assert.deepEqual(detected(text), []);
+    });
+  }
+});
+
+describe('findSensitiveSpans', () => {
+  it('returns offsets in text order', () => {
+    const text = 'mail bob@example.com or call +1 415 555 2671';
+    assert.deepEqual(findSensitiveSpans(text), [
+      { detector: 'email', start: 5, end: 20 },
+      { detector: 'phone', start: 29, end: 44 },
+    ]);
+  });
+
+  it('keeps one detection where detections overlap (earliest, then longest)', () => {
+    // The card number is also a run of digits a phone number could be read into.
+    const spans = findSensitiveSpans('pay 4111-1111-1111-1111 now');
+    assert.deepEqual(spans.map((s) => s.detector), ['credit_card']);
+  });
+
+  it('only runs the detectors asked for', () => {
+    const text = 'bob@example.com 4111111111111111';
+    assert.deepEqual(findSensitiveSpans(text, ['credit_card']).map((s) => s.detector), ['credit_card']);
+    assert.equal(containsSensitiveData(text, 'iban'), false);
+  });
+
+  it('stays fast on long adversarial input', () => {
+    const inputs = ['1'.repeat(200_000), 'a'.repeat(200_000), 'a@'.repeat(100_000), `${'1 '.repeat(100_000)}`, 'A1b-'.repeat(50_000), `${'ab.'.repeat(60_000)}@`];
+    const started = performance.now();
+    for (const input of inputs) findSensitiveSpans(input);
+    assert.ok(performance.now() - started < 2000, 'linear-time scanning');
+  });
+});
+
+describe('maskSensitiveData', () => {
+  it('replaces each detection by its label', () => {
+    const text = 'mail bob@example.com, card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE, iban GB82WEST12345698765432, tel +1 415 555 2671.';
+    assert.equal(
+      maskSensitiveData(text),
+      'mail [REDACTED-EMAIL], card [REDACTED-CREDIT_CARD], key [REDACTED-API_KEY], iban [REDACTED-IBAN], tel [REDACTED-PHONE].',
+    );
+  });
+
+  it('masks only the detectors asked for', () => {
+    assert.equal(maskSensitiveData('bob@example.com 4111111111111111', ['email']), '[REDACTED-EMAIL] 4111111111111111');
+  });
+
+  it('leaves clean text unchanged', () => {
+    const text = 'Explain the difference between L1 and L2 regularization.';
+    assert.equal(maskSensitiveData(text), text);
+  });
+
+  it('labels every detector', () => {
+    assert.deepEqual(DETECTOR_NAMES.map(redactionLabel), [
+      '[REDACTED-EMAIL]',
+      '[REDACTED-CREDIT_CARD]',
+      '[REDACTED-API_KEY]',
+      '[REDACTED-PHONE]',
+      '[REDACTED-IBAN]',
+    ]);
+  });
+});

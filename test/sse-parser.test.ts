@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SseParser } from '../src/sse/parser.js';
+
+test('parses events split at every possible byte boundary, keeping raw text', () => {
+  const stream = 'data: {"a":1}\n\nevent: ping\ndata: x\ndata: y\n\n: comment\n\ndata: [DONE]\n\n';
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const p = new SseParser();
+    const events = [...p.push(stream.slice(0, cut)), ...p.push(stream.slice(cut))];
+    assert.deepEqual(
+      events.map((e) => [e.event, e.data]),
+      [['', '{"a":1}'], ['ping', 'x\ny'], ['', ''], ['', '[DONE]']],
+      `cut at ${cut}`,
+    );
+    assert.equal(events.map((e) => e.raw).join(''), stream);
+    assert.equal(p.pending, '');
+  }
+});
+
+test('accepts CRLF and CR line endings', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.push('data: a\r\n\r\ndata: b\r\rdata: c\n\n').map((e) => e.data), ['a', 'b', 'c']);
+});
+
+test('a CR at the end of a chunk waits for the next byte', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.push('data: a\r\n\r'), []);
+  assert.deepEqual(p.push('\ndata: b\n\n').map((e) => e.data), ['a', 'b']);
+});
+
+test('decodes UTF-8 split across chunks', () => {
+  const bytes = Buffer.from('data: héllo ✓\n\n');
+  const p = new SseParser();
+  const events = [...p.push(bytes.subarray(0, 8)), ...p.push(bytes.subarray(8, 15)), ...p.push(bytes.subarray(15))];
+  assert.equal(events[0]?.data, 'héllo ✓');
+});
+
+test('field without a space after the colon, and id field', () => {
+  const p = new SseParser();
+  const [e] = p.push('id:7\ndata:x\n\n');
+  assert.equal(e?.id, '7');
+  assert.equal(e?.data, 'x');
+});
+
+test('incomplete event stays pending', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.push('data: partial\n'), []);
+  assert.equal(p.pending, 'data: partial\n');
+});

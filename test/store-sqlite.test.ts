@@ -1,0 +1,336 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { InvalidAuditQueryError, InvalidCursorError, encodeCursor, planAuditQuery } from '../src/store/audit-query.js';
+import { buildAuditSelect } from '../src/store/sqlite-audit.js';
+import { LATEST_SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
+import { openSqliteStore, SQLITE_FILE_NAME } from '../src/store/sqlite.js';
+import type { ApiKeyRecord, AuditQuery, AuditRecord, PolicyRecord, Store } from '../src/store/types.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tollgate-store-'));
+}
+
+/** Runs `body` against a fresh store in its own directory, then closes it and removes the directory. */
+async function withStore(body: (store: Store, dir: string) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const store = await openSqliteStore(dir);
+  try {
+    await body(store, dir);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function apiKey(id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id,
+    name: `name of ${id}`,
+    prefix: 'cz_live_AbCd',
+    hash: `hash-${id}`,
+    attributes: { team: 'search', env: 'prod' },
+    created_at: 1_700_000_000_000,
+    expires_at: null,
+    revoked_at: null,
+    ...overrides,
+  };
+}
+
+function auditRecord(id: string, time: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    id,
+    time,
+    key_id: 'key_a',
+    agent_id: null,
+    provider: 'mistral',
+    method: 'POST',
+    route: '/mistral/v1/chat/completions',
+    action: 'llm:chat.completions',
+    resource: 'mistral/mistral-large-latest',
+    model: 'mistral-large-latest',
+    decision: 'allow',
+    reason_code: 'policy_allow',
+    policy: 'mistral-usage-policy',
+    rule: '0',
+    status: 200,
+    latency_ms: 120,
+    upstream_latency_ms: 100,
+    streamed: false,
+    client_aborted: false,
+    prompt_tokens: 10,
+    completion_tokens: 20,
+    total_tokens: 30,
+    error_message: null,
+    details: null,
+    ...overrides,
+  };
+}
+
+/** The order the store promises: time desc, then id desc. */
+function newestFirst(records: AuditRecord[]): AuditRecord[] {
+  return [...records].sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+const ids = (records: AuditRecord[]) => records.map((r) => r.id);
+
+/** Follows next_cursor until the end, returning every page's ids. */
+async function walkPages(store: Store, query: AuditQuery): Promise<string[][]> {
+  const pages: string[][] = [];
+  let cursor = '';
+  do {
+    const page = await store.audit.query({ ...query, cursor });
+    pages.push(ids(page.records));
+    cursor = page.next_cursor;
+  } while (cursor !== '');
+  return pages;
+}
+
+test('keys: insert, get, find by hash, list oldest first, revoke', () =>
+  withStore(async (store) => {
+    const newer = apiKey('key_b', { created_at: 1_700_000_000_500, expires_at: 1_800_000_000_000 });
+    const older = apiKey('key_a');
+    await store.keys.insert(newer);
+    await store.keys.insert(older);
+
+    assert.deepEqual(await store.keys.get('key_b'), newer);
+    assert.deepEqual(await store.keys.findByHash('hash-key_a'), older);
+    assert.equal(await store.keys.findByHash('hash-unknown'), null);
+    assert.equal(await store.keys.get('key_unknown'), null);
+    assert.deepEqual(await store.keys.list(), [older, newer]);
+
+    await assert.rejects(store.keys.insert(apiKey('key_c', { hash: 'hash-key_a' })), /UNIQUE/);
+
+    assert.deepEqual(await store.keys.revoke('key_a', 1_750_000_000_000), { ...older, revoked_at: 1_750_000_000_000 });
+    // Revoking again keeps the first revocation time.
+    assert.equal((await store.keys.revoke('key_a', 1_760_000_000_000))?.revoked_at, 1_750_000_000_000);
+    assert.equal((await store.keys.findByHash('hash-key_a'))?.revoked_at, 1_750_000_000_000);
+    assert.equal(await store.keys.revoke('key_unknown', 1), null);
+  }));
+
+test('policies: insert, get, list oldest first, update, delete', () =>
+  withStore(async (store) => {
+    const document = { name: 'p1', rules: [{ effect: 'allow', action: 'llm:*', resource: '*' }] };
+    const first: PolicyRecord = { id: 'pol_1', name: 'p1', document, created_at: 1000, updated_at: 1000 };
+    const second: PolicyRecord = { id: 'pol_2', name: 'p2', document: { name: 'p2', rules: [] }, created_at: 2000, updated_at: 2000 };
+    await store.policies.insert(second);
+    await store.policies.insert(first);
+
+    assert.deepEqual(await store.policies.get('pol_1'), first);
+    assert.equal(await store.policies.get('pol_unknown'), null);
+    assert.deepEqual(await store.policies.list(), [first, second]);
+
+    const renamed = { name: 'p1-renamed', rules: [] };
+    const updated = await store.policies.update('pol_1', 'p1-renamed', renamed, 3000);
+    assert.deepEqual(updated, { ...first, name: 'p1-renamed', document: renamed, updated_at: 3000 });
+    assert.deepEqual(await store.policies.get('pol_1'), updated);
+    assert.equal(await store.policies.update('pol_unknown', 'x', {}, 1), null);
+
+    assert.equal(await store.policies.delete('pol_1'), true);
+    assert.equal(await store.policies.delete('pol_1'), false);
+    assert.deepEqual(await store.policies.list(), [second]);
+  }));
+
+test('audit: a batch round-trips every field and inserting it again adds nothing', () =>
+  withStore(async (store) => {
+    const batch = [
+      auditRecord('req_1', 1000),
+      auditRecord('req_2', 2000, {
+        key_id: null,
+        agent_id: 'agent-7',
+        provider: null,
+        action: null,
+        resource: null,
+        model: null,
+        decision: 'deny',
+        reason_code: 'policy_deny',
+        status: 403,
+        upstream_latency_ms: null,
+        streamed: true,
+        client_aborted: true,
+        prompt_tokens: null,
+        completion_tokens: null,
+        total_tokens: null,
+        error_message: 'denied by rule 1',
+        details: { tool_calls: [{ name: 'search', decision: 'deny' }], warnings: [] },
+      }),
+    ];
+    await store.audit.insertBatch(batch);
+    await store.audit.insertBatch(batch);
+    // A retried batch overlapping new records stores only the new ones.
+    await store.audit.insertBatch([batch[1]!, auditRecord('req_3', 3000)]);
+
+    assert.equal(await store.audit.count(), 3);
+    const page = await store.audit.query({ limit: 10 });
+    assert.deepEqual(page.records, newestFirst([...batch, auditRecord('req_3', 3000)]));
+    assert.equal(page.next_cursor, '');
+  }));
+
+test('audit: every filter, alone and combined', () =>
+  withStore(async (store) => {
+    const records = [
+      auditRecord('req_a', 1000),
+      auditRecord('req_b', 2000, { provider: 'openai', model: 'gpt-4o', key_id: 'key_b' }),
+      auditRecord('req_c', 3000, { decision: 'deny', status: 403 }),
+      auditRecord('req_d', 4000, { provider: 'openai', model: 'gpt-4o', status: 502 }),
+      auditRecord('req_e', 5000, { key_id: 'key_b', decision: 'deny', status: 403 }),
+    ];
+    await store.audit.insertBatch(records);
+    const matching = async (query: Omit<AuditQuery, 'limit'>) => ids((await store.audit.query({ ...query, limit: 100 })).records);
+
+    assert.deepEqual(await matching({}), ['req_e', 'req_d', 'req_c', 'req_b', 'req_a']);
+    assert.deepEqual(await matching({ provider: 'openai' }), ['req_d', 'req_b']);
+    assert.deepEqual(await matching({ model: 'gpt-4o' }), ['req_d', 'req_b']);
+    assert.deepEqual(await matching({ key_id: 'key_b' }), ['req_e', 'req_b']);
+    assert.deepEqual(await matching({ decision: 'deny' }), ['req_e', 'req_c']);
+    assert.deepEqual(await matching({ status: 403 }), ['req_e', 'req_c']);
+    assert.deepEqual(await matching({ since: 3000 }), ['req_e', 'req_d', 'req_c'], 'since is inclusive');
+    assert.deepEqual(await matching({ until: 3000 }), ['req_b', 'req_a'], 'until is exclusive');
+    assert.deepEqual(await matching({ since: 2000, until: 5000, provider: 'mistral' }), ['req_c']);
+    assert.deepEqual(await matching({ key_id: 'key_b', decision: 'deny', status: 403 }), ['req_e']);
+    assert.deepEqual(await matching({ provider: 'deepseek' }), []);
+  }));
+
+test('audit: pagination walks every record once, in order, across rows sharing a millisecond', () =>
+  withStore(async (store) => {
+    // 5 milliseconds x 5 records; ids inserted in an order unrelated to their sort order.
+    const records: AuditRecord[] = [];
+    for (const suffix of ['m', 'c', 'x', 'a', 'q']) {
+      for (let ms = 0; ms < 5; ms++) {
+        records.push(auditRecord(`req_${suffix}${ms}`, 10_000 + ms, { decision: ms % 2 === 0 ? 'allow' : 'deny' }));
+      }
+    }
+    await store.audit.insertBatch(records);
+
+    const pages = await walkPages(store, { limit: 4 });
+    assert.deepEqual(pages.map((p) => p.length), [4, 4, 4, 4, 4, 4, 1]);
+    assert.deepEqual(pages.flat(), ids(newestFirst(records)));
+
+    // An exact multiple of the page size ends without an empty extra page.
+    assert.deepEqual((await walkPages(store, { limit: 5 })).map((p) => p.length), [5, 5, 5, 5, 5]);
+
+    const denied = records.filter((r) => r.decision === 'deny');
+    assert.deepEqual((await walkPages(store, { decision: 'deny', limit: 3 })).flat(), ids(newestFirst(denied)));
+  }));
+
+test('audit: a malformed cursor or query is rejected naming the parameter', () =>
+  withStore(async (store) => {
+    await store.audit.insertBatch([auditRecord('req_1', 1000)]);
+    const notCursors = [
+      'not a cursor!',
+      Buffer.from('plain text').toString('base64url'),
+      Buffer.from(JSON.stringify({ time: 1, id: 'req_1' })).toString('base64url'),
+      Buffer.from(JSON.stringify([-1, 'req_1'])).toString('base64url'),
+      Buffer.from(JSON.stringify([1, ''])).toString('base64url'),
+    ];
+    for (const cursor of notCursors) {
+      await assert.rejects(store.audit.query({ limit: 10, cursor }), (error: unknown) => {
+        assert.ok(error instanceof InvalidCursorError, `cursor ${cursor}`);
+        assert.equal(error.param, 'cursor');
+        assert.match(error.message, /cursor/);
+        return true;
+      });
+    }
+    for (const [query, param] of [
+      [{ limit: 0 }, 'limit'],
+      [{ limit: 1001 }, 'limit'],
+      [{ limit: 1.5 }, 'limit'],
+      [{ limit: 10, decision: 'maybe' }, 'decision'],
+      [{ limit: 10, since: -5 }, 'since'],
+    ] as const) {
+      await assert.rejects(store.audit.query(query as AuditQuery), (error: unknown) => {
+        assert.ok(error instanceof InvalidAuditQueryError && !(error instanceof InvalidCursorError));
+        assert.equal(error.param, param);
+        return true;
+      });
+    }
+    // A well-formed cursor past the end is simply an empty page.
+    assert.deepEqual(await store.audit.query({ limit: 10, cursor: encodeCursor({ time: 0, id: 'req_0' }) }), {
+      records: [],
+      next_cursor: '',
+    });
+  }));
+
+test('audit: a filtered newest-first page reads an index without sorting', () =>
+  withStore(async (_store, dir) => {
+    const db = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      const explain = (query: AuditQuery) => {
+        const { sql, params } = buildAuditSelect(planAuditQuery(query));
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+        return plan.map((row) => row.detail).join('\n');
+      };
+      const cursor = encodeCursor({ time: 5000, id: 'req_x' });
+      for (const [query, index] of [
+        [{ limit: 50 }, 'audit_time'],
+        [{ limit: 50, since: 1000, until: 9000, cursor }, 'audit_time'],
+        [{ limit: 50, provider: 'mistral', cursor }, 'audit_provider_time'],
+        [{ limit: 50, model: 'gpt-4o', since: 1000 }, 'audit_model_time'],
+        [{ limit: 50, key_id: 'key_a', cursor }, 'audit_key_time'],
+        [{ limit: 50, decision: 'deny', cursor }, 'audit_decision_time'],
+        [{ limit: 50, status: 403, cursor }, 'audit_status_time'],
+      ] as const) {
+        const plan = explain(query);
+        assert.match(plan, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), plan);
+        assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+      }
+    } finally {
+      db.close();
+    }
+  }));
+
+test('audit: 10,000 records in batches of 500', (t) =>
+  withStore(async (store) => {
+    const started = performance.now();
+    for (let batch = 0; batch < 20; batch++) {
+      const records = Array.from({ length: 500 }, (_, i) =>
+        auditRecord(`req_${batch}_${i}`, 1_700_000_000_000 + batch * 500 + i, { details: { batch } }),
+      );
+      await store.audit.insertBatch(records);
+    }
+    t.diagnostic(`inserted 10,000 audit records in ${(performance.now() - started).toFixed(0)} ms`);
+    assert.equal(await store.audit.count(), 10_000);
+  }));
+
+test('data persists across close and reopen; migrations run once; a closed store rejects calls', async () => {
+  const dir = tempDir();
+  try {
+    const first = await openSqliteStore(join(dir, 'nested', 'data'));
+    await first.keys.insert(apiKey('key_a'));
+    await first.policies.insert({ id: 'pol_1', name: 'p1', document: { name: 'p1' }, created_at: 1, updated_at: 1 });
+    await first.audit.insertBatch([auditRecord('req_1', 1000)]);
+    await first.close();
+    await assert.rejects(first.keys.list());
+    await assert.rejects(first.audit.insertBatch([auditRecord('req_2', 2000)]));
+
+    const second = await openSqliteStore(join(dir, 'nested', 'data'));
+    try {
+      assert.deepEqual(await second.keys.list(), [apiKey('key_a')]);
+      assert.equal((await second.policies.get('pol_1'))?.name, 'p1');
+      assert.deepEqual(ids((await second.audit.query({ limit: 10 })).records), ['req_1']);
+    } finally {
+      await second.close();
+    }
+
+    const db = new Database(join(dir, 'nested', 'data', SQLITE_FILE_NAME));
+    try {
+      const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+      assert.deepEqual(versions, Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      // A database migrated by a newer Tollgate is refused rather than misread.
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        LATEST_SCHEMA_VERSION + 1,
+        'from the future',
+        Date.now(),
+      );
+    } finally {
+      db.close();
+    }
+    await assert.rejects(openSqliteStore(join(dir, 'nested', 'data')), /newer than this Tollgate supports/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
