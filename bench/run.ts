@@ -65,7 +65,6 @@ async function setUpGateway(upstreamUrl: string, dataDir: string): Promise<{ run
       CZ_GATEWAY_MISTRAL_ENABLED: 'true',
       CZ_GATEWAY_MISTRAL_API_KEY: UPSTREAM_KEY,
       CZ_GATEWAY_MISTRAL_BASE_URL: upstreamUrl,
-      CZ_GATEWAY_LOG_LEVEL: 'warn',
     },
     /listening on (http:\/\/\S+)/,
   );
