@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
 import type { AuditWriter } from '../audit/writer.js';
 import { applyUsage, startRecord, usageOf } from '../audit/record.js';
+import { scanUsage } from '../audit/usage-scan.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
@@ -20,6 +21,7 @@ import { resolveRoute, type GovernedBody } from '../providers/routes.js';
 import { responseHeaders, upstreamFailure, type Upstream } from '../providers/upstream.js';
 import { SseParser } from '../sse/parser.js';
 import type { AuditRecord } from '../store/types.js';
+import { ClientAbort } from './client-abort.js';
 import { upstreamErrorToGateway } from './upstream-errors.js';
 
 export interface ProxyDeps {
@@ -49,7 +51,7 @@ interface Exchange {
   record: AuditRecord;
   started: number; // performance.now() at arrival
   /** Aborted when the client goes away before its answer is complete; cancels the upstream request. */
-  abort: AbortController;
+  abort: ClientAbort;
   done: boolean;
 }
 
@@ -64,7 +66,7 @@ export class ProviderProxy {
       res,
       record: startRecord(req.method ?? 'GET', path, now),
       started: performance.now(),
-      abort: new AbortController(),
+      abort: new ClientAbort(),
       done: false,
     };
     res.setHeader('x-tollgate-request-id', ex.record.id);
@@ -203,7 +205,7 @@ export class ProviderProxy {
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: upstream.requestHeaders(req.headers, contentLength),
       body: rawBody ?? (req.method === 'GET' || req.method === 'HEAD' ? null : req),
-      signal: ex.abort.signal,
+      signal: ex.abort,
     });
     const contentType = String(response.headers['content-type'] ?? '');
     const isStream = contentType.startsWith('text/event-stream');
@@ -226,16 +228,16 @@ export class ProviderProxy {
     let buf = Buffer.from(await response.body.arrayBuffer());
     record.upstream_latency_ms = round(performance.now() - upstreamStarted);
     if (isJsonContentType(contentType)) {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        record.error_message = 'provider returned a JSON content type with an unparsable body';
-      }
-      if (json) {
-        const usage = usageOf(json);
+      if (adapter) {
+        const json = parseJsonOrNull(buf.toString('utf8'));
+        if (json) {
+          const usage = usageOf(json);
+          if (usage) applyUsage(record, usage);
+          buf = Buffer.from(JSON.stringify(adapter.response(json)));
+        } else record.error_message = 'provider returned a JSON content type with an unparsable body';
+      } else {
+        const usage = scanUsage(buf);
         if (usage) applyUsage(record, usage);
-        if (adapter) buf = Buffer.from(JSON.stringify(adapter.response(json)));
       }
     }
     const headers = responseHeaders(response.headers);
@@ -322,13 +324,18 @@ function pickHeaders(headers: Record<string, string | string[] | undefined>, nam
   return out;
 }
 
-function parseEventJson(data: string, record: AuditRecord): Record<string, unknown> | null {
+function parseJsonOrNull(text: string): Record<string, unknown> | null {
   try {
-    return JSON.parse(data) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    record.error_message = 'provider sent a stream event that is not valid JSON';
     return null;
   }
+}
+
+function parseEventJson(data: string, record: AuditRecord): Record<string, unknown> | null {
+  const json = parseJsonOrNull(data);
+  if (!json) record.error_message = 'provider sent a stream event that is not valid JSON';
+  return json;
 }
 
 function round(ms: number): number {

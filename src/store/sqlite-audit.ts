@@ -88,21 +88,27 @@ export function buildAuditSelect(plan: AuditQueryPlan): { sql: string; params: (
   };
 }
 
-export function sqliteAuditStore(db: Database.Database): AuditStore {
+/** A function that writes a batch of records in one transaction (idempotent on id). */
+export function prepareAuditInsert(db: Database.Database): (records: AuditRecord[]) => void {
   const insert = db.prepare<AuditRow>(
     `INSERT OR IGNORE INTO audit_records (${COLUMN_LIST}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
   );
-  const insertAll = db.transaction((records: AuditRecord[]) => {
+  return db.transaction((records: AuditRecord[]) => {
     for (const record of records) insert.run(toRow(record));
   });
+}
+
+/**
+ * Queries run on `db`; batches are written by `insertBatch`, which the store runs on a worker thread so the
+ * request path never waits on SQLite.
+ */
+export function sqliteAuditStore(db: Database.Database, insertBatch: (records: AuditRecord[]) => Promise<void>): AuditStore {
   const countAll = db.prepare<[], number>('SELECT COUNT(*) FROM audit_records').pluck();
   // The SELECT depends on which filters are set (at most a few hundred shapes): prepare each shape once.
   const selects = new Map<string, Database.Statement<(string | number)[], AuditRow>>();
 
   return {
-    async insertBatch(records) {
-      insertAll(records);
-    },
+    insertBatch,
     async query(query) {
       const plan = planAuditQuery(query);
       const { sql, params } = buildAuditSelect(plan);

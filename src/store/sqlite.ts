@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { AuditInsertThread } from './audit-insert-thread.js';
 import { sqliteAuditStore } from './sqlite-audit.js';
 import { migrate } from './sqlite-schema.js';
 import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Store } from './types.js';
@@ -15,7 +16,8 @@ const BUSY_TIMEOUT_MS = 5000;
 
 export async function openSqliteStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, SQLITE_FILE_NAME));
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  const db = new Database(file);
   try {
     // Busy timeout first: switching to WAL and migrating may have to wait for another process.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -23,13 +25,15 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     // In WAL mode NORMAL is corruption-safe; a power loss may only drop the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    const auditThread = new AuditInsertThread(file, BUSY_TIMEOUT_MS);
     const store: Store = {
       kind: 'sqlite',
       keys: sqliteKeyStore(db),
       policies: sqlitePolicyStore(db),
-      audit: sqliteAuditStore(db),
+      audit: sqliteAuditStore(db, (records) => auditThread.insertBatch(records)),
       async close() {
         if (!db.open) return;
+        await auditThread.close();
         // Refreshes the statistics the planner uses to pick the most selective index when several filters are set.
         db.pragma('optimize');
         db.close();
