@@ -64,11 +64,26 @@ export class AuditWriter {
     await this.flushing;
   }
 
-  /** Replays records spilled by an earlier run (store was failing when it stopped). */
+  /**
+   * Replays records spilled by an earlier run (the store was failing when it stopped). The file is renamed while it
+   * is replayed, so a crash mid-replay leaves it to be replayed again (inserts are idempotent on id).
+   */
   async replaySpill(): Promise<number> {
+    const replaying = `${this.options.spillFile}.replaying`;
+    let total = await this.replayFile(replaying);
+    try {
+      await rename(this.options.spillFile, replaying);
+    } catch {
+      return total;
+    }
+    total += await this.replayFile(replaying);
+    return total;
+  }
+
+  private async replayFile(file: string): Promise<number> {
     let text: string;
     try {
-      text = await readFile(this.options.spillFile, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch {
       return 0;
     }
@@ -76,12 +91,10 @@ export class AuditWriter {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as AuditRecord);
-    const replaying = `${this.options.spillFile}.replaying`;
-    await rename(this.options.spillFile, replaying);
     for (let i = 0; i < records.length; i += this.options.batchSize) {
       await this.options.store.insertBatch(records.slice(i, i + this.options.batchSize));
     }
-    await rm(replaying);
+    await rm(file);
     this.options.logger.warn(`audit: replayed ${records.length} records from the spill file`, { file: this.options.spillFile });
     return records.length;
   }

@@ -1,0 +1,122 @@
+/** The batched audit writer: batching, retry on store failure, fail-closed signalling, spill and replay, close. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startRecord } from '../src/audit/record.js';
+import { AuditWriter, type AuditWriterOptions } from '../src/audit/writer.js';
+import { createLogger } from '../src/log.js';
+import type { AuditPage, AuditRecord, AuditStore } from '../src/store/types.js';
+
+/** An in-memory AuditStore that can be told to fail. */
+class MemoryAudit implements AuditStore {
+  readonly rows = new Map<string, AuditRecord>();
+  readonly batches: number[] = [];
+  failing = false;
+
+  async insertBatch(records: AuditRecord[]): Promise<void> {
+    if (this.failing) throw new Error('disk full');
+    this.batches.push(records.length);
+    for (const r of records) this.rows.set(r.id, r);
+  }
+  async query(): Promise<AuditPage> {
+    return { records: [...this.rows.values()], next_cursor: '' };
+  }
+  async count(): Promise<number> {
+    return this.rows.size;
+  }
+}
+
+const records = (n: number) => Array.from({ length: n }, (_, i) => startRecord('GET', `/r/${i}`, Date.now()));
+
+async function writer(store: AuditStore, overrides: Partial<AuditWriterOptions> = {}): Promise<{ w: AuditWriter; spill: string; logs: string[] }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-audit-'));
+  const logs: string[] = [];
+  const spill = path.join(dir, 'audit-spill.jsonl');
+  const w = new AuditWriter({
+    store,
+    batchSize: 500,
+    flushIntervalMs: 5,
+    queueMax: 10_000,
+    failureMode: 'closed',
+    spillFile: spill,
+    logger: createLogger('debug', (l) => logs.push(l)),
+    ...overrides,
+  });
+  return { w, spill, logs };
+}
+
+test('records are written in batches of at most batchSize, each exactly once', async () => {
+  const store = new MemoryAudit();
+  const { w } = await writer(store);
+  const all = records(1200);
+  for (const r of all) w.enqueue(r);
+  await w.flush();
+  assert.equal(store.rows.size, 1200);
+  assert.ok(store.batches.every((n) => n <= 500));
+  assert.equal(w.pending, 0);
+  await w.close();
+});
+
+test('a failing store keeps records queued, is loud, refuses new work in closed mode, and recovers', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, logs } = await writer(store);
+  for (const r of records(30)) w.enqueue(r);
+  await assert.rejects(w.flush(), /disk full/);
+  assert.equal(w.pending, 30);
+  assert.equal(w.healthy, false);
+  assert.equal(w.accepting, false, 'fail-closed: refuse new requests while audit is failing');
+  assert.ok(logs.some((l) => l.includes('ERROR') && l.includes('disk full')));
+  store.failing = false;
+  await w.flush();
+  assert.equal(store.rows.size, 30);
+  assert.equal(w.accepting, true);
+  assert.ok(logs.some((l) => l.includes('recovered')));
+  await w.close();
+});
+
+test('open mode keeps serving while the store fails', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w } = await writer(store, { failureMode: 'open' });
+  w.enqueue(records(1)[0]!);
+  await assert.rejects(w.flush());
+  assert.equal(w.accepting, true);
+  store.failing = false;
+  await w.close();
+  assert.equal(store.rows.size, 1);
+});
+
+test('timer-driven retries write the queue once the store comes back', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w } = await writer(store);
+  for (const r of records(5)) w.enqueue(r);
+  await new Promise((r) => setTimeout(r, 30));
+  store.failing = false;
+  for (let i = 0; i < 100 && store.rows.size < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(store.rows.size, 5);
+  await w.close();
+});
+
+test('over twice the queue limit, records spill to disk; close spills the rest; replay loads them all', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, spill } = await writer(store, { queueMax: 10 });
+  const all = records(25);
+  for (const r of all) w.enqueue(r);
+  assert.equal(w.pending, 20, 'hard limit is twice queueMax');
+  await w.close(2);
+  const spilled = (await readFile(spill, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+  assert.deepEqual(spilled.sort(), all.map((r) => r.id).sort(), 'nothing is lost');
+
+  const healthy = new MemoryAudit();
+  const { w: next } = await writer(healthy, { spillFile: spill });
+  assert.equal(await next.replaySpill(), 25);
+  assert.equal(healthy.rows.size, 25);
+  await assert.rejects(stat(spill), 'the spill file is removed once replayed');
+  assert.equal(await next.replaySpill(), 0);
+  await next.close();
+});
