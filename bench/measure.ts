@@ -50,40 +50,50 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** One request at a time over one keep-alive connection: the latency the gateway adds, without queueing. */
-export async function sequential(target: Target, body: string, count: number, warmup: number): Promise<SequentialResult> {
-  const pool = new Pool(target.origin, { connections: 1 });
-  const totals: number[] = [];
-  const ttfbs: number[] = [];
-  let chunks = 0;
+/**
+ * One request at a time over one keep-alive connection per target: the latency each adds, without queueing.
+ * Targets are interleaved request by request, so background noise on a shared machine hits them all alike.
+ */
+export async function sequential(targets: Target[], body: string, count: number, warmup: number): Promise<Record<string, SequentialResult>> {
+  const pools = targets.map((t) => new Pool(t.origin, { connections: 1 }));
+  const totals = targets.map(() => [] as number[]);
+  const ttfbs = targets.map(() => [] as number[]);
+  const chunks = targets.map(() => 0);
   try {
     for (let i = 0; i < warmup + count; i++) {
-      const start = performance.now();
-      const res = await pool.request({
-        path: target.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...target.headers },
-        body,
-      });
-      let first = 0;
-      for await (const _chunk of res.body) {
-        if (first === 0) first = performance.now();
-        if (i >= warmup) chunks++;
+      for (let t = 0; t < targets.length; t++) {
+        const target = targets[t]!;
+        const start = performance.now();
+        const res = await pools[t]!.request({
+          path: target.path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...target.headers },
+          body,
+        });
+        let first = 0;
+        for await (const _chunk of res.body) {
+          if (first === 0) first = performance.now();
+          if (i >= warmup) chunks[t]!++;
+        }
+        const end = performance.now();
+        if (res.statusCode !== 200) throw new Error(`${target.name}: status ${res.statusCode}`);
+        if (i < warmup) continue;
+        totals[t]!.push(end - start);
+        ttfbs[t]!.push(first - start);
       }
-      const end = performance.now();
-      if (res.statusCode !== 200) throw new Error(`${target.name}: status ${res.statusCode}`);
-      if (i < warmup) continue;
-      totals.push(end - start);
-      ttfbs.push(first - start);
     }
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((p) => p.close()));
   }
-  totals.sort((a, b) => a - b);
-  ttfbs.sort((a, b) => a - b);
-  return {
-    total: { p50: percentile(totals, 50), p99: percentile(totals, 99) },
-    ttfb: { p50: percentile(ttfbs, 50), p99: percentile(ttfbs, 99) },
-    chunksPerRequest: chunks / count,
-  };
+  const out: Record<string, SequentialResult> = {};
+  targets.forEach((target, t) => {
+    const total = totals[t]!.sort((a, b) => a - b);
+    const ttfb = ttfbs[t]!.sort((a, b) => a - b);
+    out[target.name] = {
+      total: { p50: percentile(total, 50), p99: percentile(total, 99) },
+      ttfb: { p50: percentile(ttfb, 50), p99: percentile(ttfb, 99) },
+      chunksPerRequest: chunks[t]! / count,
+    };
+  });
+  return out;
 }

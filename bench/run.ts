@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, sequential, type LoadResult, type SequentialResult, type Target } from './measure.js';
+import { load, sequential, type LoadResult, type Target } from './measure.js';
 import { startProcess, type Running } from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -115,12 +115,11 @@ async function main(): Promise<void> {
       say();
       say(`## ${mode}`);
       const loads: Record<string, LoadResult> = {};
-      const seqs: Record<string, SequentialResult> = {};
       for (const t of targets) {
         await load(t, body, 32, 1); // warm-up
         loads[t.name] = await load(t, body, 32, SECONDS);
-        seqs[t.name] = await sequential(t, body, SEQUENTIAL, 200);
       }
+      const seqs = await sequential(targets, body, SEQUENTIAL, 200);
       say('| target | req/s (32 conns) | p50 ms | p99 ms | errors | seq p50 ms | seq p99 ms | ttfb p50 ms | ttfb p99 ms | chunks/req |');
       say('|---|---|---|---|---|---|---|---|---|---|');
       for (const t of targets) {
