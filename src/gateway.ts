@@ -8,6 +8,7 @@ import path from 'node:path';
 import { AdminApi } from './admin/router.js';
 import { AuditWriter } from './audit/writer.js';
 import type { GatewayConfig } from './config/config.js';
+import { LlmEndpointHandler } from './endpoints/handler.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
 import { notFound } from './http/errors.js';
 import { sendError, sendJson } from './http/respond.js';
@@ -40,7 +41,8 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   });
   await auditWriter.replaySpill();
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p)]));
-  const proxy = new ProviderProxy({ upstreams, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes });
+  const proxy = new ProviderProxy({ upstreams, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, piiAction: config.piiAction });
+  const llmEndpoints = new LlmEndpointHandler({ endpoints: config.endpoints, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes, logger });
   const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes });
 
   let closing = false;
@@ -57,6 +59,11 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
         policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
         audit_pending: auditWriter.pending,
       });
+      return;
+    }
+    // Configured endpoints match their exact path, so "/mistral" never shadows the provider routes "/mistral/v1/...".
+    if (llmEndpoints.serves(pathname)) {
+      void llmEndpoints.handle(req, res, pathname, q < 0 ? '' : rawUrl.slice(q));
       return;
     }
     if (pathname.startsWith('/api/')) {
@@ -93,6 +100,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       server.closeAllConnections();
       await auditWriter.close();
       await Promise.all([...upstreams.values()].map((u) => u.close()));
+      await llmEndpoints.close();
       await store.close();
     })();
     return closed;

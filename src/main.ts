@@ -26,7 +26,11 @@ async function main(): Promise<void> {
 
   logger.info(`tollgate listening on ${gateway.url}`, { data_dir: config.dataDir, store: store.kind });
   for (const p of config.providers.values()) logger.info(`provider ${p.name}: ${gateway.url}/${p.name}/v1 -> ${p.baseUrl}`);
-  if (config.providers.size === 0) {
+  for (const e of config.endpoints) {
+    logger.info(`endpoint ${e.method} ${gateway.url}${e.path} -> ${e.vendor.vendor}/${e.vendor.version} ${e.origin}${e.upstreamPath}${e.public ? ' (public)' : ''}`);
+  }
+  for (const warning of config.warnings) logger.warn(warning);
+  if (config.providers.size === 0 && config.endpoints.length === 0) {
     logger.warn('no provider enabled: set CZ_GATEWAY_MISTRAL_ENABLED=true and CZ_GATEWAY_MISTRAL_API_KEY=... (see README)');
   }
   if (admin.generated) {

@@ -11,8 +11,9 @@ import type { KeyRegistry } from '../keys/registry.js';
 import { constantTimeEqual } from '../keys/secrets.js';
 import { InvalidAuditQueryError, InvalidCursorError } from '../store/audit-query.js';
 import type { AuditStore } from '../store/types.js';
-import { auditQuerySchema, newKeySchema, parseOrThrow, queryTime, toMillis } from './schemas.js';
-import { auditView, keyView, policyView } from './views.js';
+import { evaluateJsonLine, validatePolicy } from '../policy/index.js';
+import { auditQuerySchema, evaluateSchema, newKeySchema, parseOrThrow, queryTime, toMillis } from './schemas.js';
+import { auditView, decisionView, keyView, policyView } from './views.js';
 
 export interface AdminDeps {
   adminToken: string;
@@ -41,6 +42,7 @@ export class AdminApi {
       { method: 'PUT', pattern: new RegExp(`^/api/v1/policies/${id}$`), handler: (req, [p]) => this.updatePolicy(req, p!) },
       { method: 'DELETE', pattern: new RegExp(`^/api/v1/policies/${id}$`), handler: (_r, [p]) => this.deletePolicy(p!) },
       { method: 'GET', pattern: /^\/api\/v1\/audit$/, handler: (_r, _p, url) => this.queryAudit(url) },
+      { method: 'POST', pattern: /^\/api\/v1\/evaluate$/, handler: (req) => this.evaluate(req) },
     ];
   }
 
@@ -133,6 +135,19 @@ export class AdminApi {
   private async deletePolicy(id: string): Promise<[number, unknown]> {
     if (!(await this.deps.policies.delete(id))) throw notFound('policy_not_found', `No policy ${id}`);
     return [200, { id, deleted: true }];
+  }
+
+  /** Decides a request against the given policies, or the live ones when none are given; nothing is stored. */
+  private async evaluate(req: IncomingMessage): Promise<[number, unknown]> {
+    const raw = await this.jsonBody(req);
+    const input = parseOrThrow(evaluateSchema, raw, 'evaluate request');
+    if (input.policies === undefined) return [200, decisionView(this.deps.policies.snapshot.evaluate(input.request))];
+    const errors = input.policies.flatMap((doc, i) => {
+      const result = validatePolicy(doc);
+      return result.ok ? [] : result.errors.map((e) => ({ path: e.path.replace(/^\$/, `policies[${i}]`), message: e.message }));
+    });
+    if (errors.length > 0) throw new PolicyValidationError(errors);
+    return [200, JSON.parse(evaluateJsonLine(JSON.stringify(raw)))];
   }
 
   private async queryAudit(url: URL): Promise<[number, unknown]> {

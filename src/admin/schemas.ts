@@ -33,6 +33,24 @@ export const auditQuerySchema = z.strictObject({
   cursor: z.string().min(1).optional(),
 });
 
+/** POST /api/v1/evaluate: a `tollgate policy eval --jsonl` line; without `policies`, the live policies decide. */
+export const evaluateSchema = z.strictObject({
+  policies: z.array(z.unknown(), { error: 'must be an array of policy documents' }).optional(),
+  request: z.strictObject({
+    action: z.string({ error: 'must be a string such as "llm:chat.completions" or "tool:call"' }),
+    resource: z.string({ error: 'must be a string such as "mistral/mistral-large-latest"' }),
+    provider: z.string().optional(),
+    body: z.record(z.string(), z.unknown(), { error: 'must be a JSON object (the request body)' }).optional(),
+    key: z.strictObject({ id: z.string(), attributes: z.record(z.string(), z.string()).default({}) }).optional(),
+    agent_id: z.string().optional(),
+    tool: z.strictObject({ name: z.string(), arguments: z.unknown() }).optional(),
+    now: z.union([z.number(), z.iso.datetime({ offset: true }).transform((t) => Date.parse(t))], {
+      error: 'must be epoch milliseconds or an ISO 8601 date-time',
+    }).optional(),
+  }),
+  strict: z.boolean().optional(),
+});
+
 export function queryTime(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   return /^\d+$/.test(value) ? Number(value) : Date.parse(value);

@@ -1,4 +1,5 @@
 /** Public JSON views of stored objects: ISO times, and never a key's hash or secret. */
+import type { Decision } from '../policy/index.js';
 import type { ApiKeyRecord, AuditRecord, PolicyRecord } from '../store/types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -28,4 +29,10 @@ export function policyView(policy: PolicyRecord) {
 
 export function auditView(record: AuditRecord) {
   return { ...record, time: iso(record.time) };
+}
+
+/** A decision as `evaluateJsonLine` prints it (the shape POST /api/v1/evaluate answers). */
+export function decisionView(d: Decision) {
+  const { decision, reason_code, policy, rule, effect, reason, warnings, audit_full_request } = d;
+  return { decision, reason_code, policy, rule, effect, reason, warnings, audit_full_request };
 }

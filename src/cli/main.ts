@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AdminClient, CliError } from './admin-client.js';
 import { formatTable } from './format.js';
+import { TEMPLATE_USAGE, runTemplateCommand } from './template-command.js';
+import { evalJsonLines, testPolicyFile, validatePolicyFile } from './policy-offline.js';
 
 const USAGE = `tollgate <verb> [options]
 
@@ -19,6 +21,10 @@ Gateway administration (talks to a running gateway; --url, --token or CZ_GATEWAY
 
 Local tools:
   mock-upstream [--port 8100] [--api-key KEY] [--faults SPEC]   run the fake Mistral API
+${TEMPLATE_USAGE}
+  policy eval --jsonl                    decide each stdin line {"policies","request"} -> one decision line on stdout
+  policy validate FILE                   check a policy (or a list of them); prints each problem, exit 2 if invalid
+  policy test FILE --request REQ.json    print the decision of FILE's policies on one request
 
 Add --json to print raw JSON.`;
 
@@ -118,6 +124,15 @@ interface PolicyView {
 }
 
 async function policy(sub: string | undefined, args: string[], values: Values): Promise<void> {
+  switch (sub) {
+    case 'eval':
+      if (!values.jsonl) throw new CliError(`policy eval reads JSON lines: add --jsonl\n\n${USAGE}`);
+      return evalJsonLines(process.stdin, process.stdout);
+    case 'validate':
+      return validatePolicyFile(need(args[0], 'policy FILE'), process.stdout);
+    case 'test':
+      return testPolicyFile(need(args[0], 'policy FILE'), need(str(values, 'request'), '--request REQ.json'), process.stdout);
+  }
   const client = await AdminClient.connect({ url: str(values, 'url'), token: str(values, 'token') });
   const rows = (list: PolicyView[]) =>
     formatTable(list, ['id', 'name', 'rules', 'updated_at'], (p) => [p.id, p.name, String(p.rules.length), p.updated_at]);
@@ -238,6 +253,8 @@ async function mockUpstream(values: Values): Promise<void> {
 }
 
 export async function runCli(argv: string[]): Promise<void> {
+  // `template` has its own options (--jsonl, --data), parsed by its module.
+  if (argv[0] === 'template') return runTemplateCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -263,6 +280,8 @@ export async function runCli(argv: string[]): Promise<void> {
       port: { type: 'string' },
       'api-key': { type: 'string' },
       faults: { type: 'string' },
+      jsonl: { type: 'boolean' },
+      request: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

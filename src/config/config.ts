@@ -6,6 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { PII_ACTIONS, type PiiAction } from '../proxy/pii.js';
+import { TOOL_DENY_MODES, type ToolDenyMode } from '../proxy/tool-calls.js';
+import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from '../endpoints/config.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
 
 export type AuditFailureMode = 'closed' | 'open';
@@ -17,9 +20,17 @@ export interface GatewayConfig {
   adminToken: string | undefined;
   configFile: string | undefined;
   providers: Map<string, ProviderConfig>;
+  /** Templated LLM endpoints from the config file's KrakenD-format `endpoints` (docs/templated-endpoints.md). */
+  endpoints: LlmEndpoint[];
+  /** Parts of the config file accepted but not applied; logged at start-up. */
+  warnings: string[];
   /** When true, a gateway with no policy denies everything instead of running in observe mode. */
   strictPolicy: boolean;
   maxBodyBytes: number;
+  /** What a client gets in place of a denied tool call (docs/policies.md, "Tool calls"). */
+  toolDenyMode: ToolDenyMode;
+  /** Prompt PII scan: record hits, mask them before forwarding, or refuse the request. */
+  piiAction: PiiAction;
   audit: {
     failureMode: AuditFailureMode;
     queueMax: number;
@@ -50,6 +61,8 @@ const GLOBAL_VARIABLES = [
   'CONFIG',
   'STRICT_POLICY',
   'MAX_BODY_BYTES',
+  'TOOL_DENY_MODE',
+  'PII_ACTION',
   'AUDIT_FAILURE_MODE',
   'AUDIT_QUEUE_MAX',
   'AUDIT_FLUSH_MS',
@@ -71,6 +84,7 @@ const providerFileSchema = z.strictObject({
 const configFileSchema = z.strictObject({
   $schema: z.string().optional(),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), providerFileSchema).optional(),
+  ...krakendServiceShape,
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -268,20 +282,33 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
   if (configFlag >= 0 && !configFile) problems.push('--config: needs a file path');
 
   const providers = providersFromEnv(env, problems);
+  const warnings: string[] = [];
+  let endpoints: LlmEndpoint[] = [];
+  let filePort: number | undefined;
   if (configFile) {
     const file = await readConfigFile(configFile, problems);
-    if (file) providersFromFile(file, configFile, env, providers, problems);
+    if (file) {
+      providersFromFile(file, configFile, env, providers, problems);
+      checkKrakendService(file, configFile, problems, warnings);
+      endpoints = await loadLlmEndpoints(file, configFile, env, problems, warnings);
+      filePort = file.port;
+    }
   }
 
   const config: GatewayConfig = {
     host: env.CZ_GATEWAY_HOST || undefined,
-    port: parseInteger(env, 'CZ_GATEWAY_PORT', 8000, { min: 0, max: 65535 }, problems),
+    // CZ_GATEWAY_PORT wins over the config file's `port`, so one file serves several deployments.
+    port: parseInteger(env, 'CZ_GATEWAY_PORT', filePort ?? 8000, { min: 0, max: 65535 }, problems),
     dataDir: path.resolve(env.CZ_GATEWAY_DATA_DIR || './data'),
     adminToken: env.CZ_GATEWAY_ADMIN_TOKEN || undefined,
     configFile,
     providers,
+    endpoints,
+    warnings,
     strictPolicy: parseBool(env, 'CZ_GATEWAY_STRICT_POLICY', false, problems),
     maxBodyBytes: parseInteger(env, 'CZ_GATEWAY_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1 << 30 }, problems),
+    toolDenyMode: parseChoice(env, 'CZ_GATEWAY_TOOL_DENY_MODE', TOOL_DENY_MODES, 'replace', problems),
+    piiAction: parseChoice(env, 'CZ_GATEWAY_PII_ACTION', PII_ACTIONS, 'detect', problems),
     audit: {
       failureMode: parseChoice(env, 'CZ_GATEWAY_AUDIT_FAILURE_MODE', ['closed', 'open'] as const, 'closed', problems),
       queueMax: parseInteger(env, 'CZ_GATEWAY_AUDIT_QUEUE_MAX', 10_000, { min: 10, max: 10_000_000 }, problems),

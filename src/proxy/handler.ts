@@ -15,13 +15,24 @@ import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
-import type { Decision, EvalRequest } from '../policy/index.js';
+import { DLP_BLOCKED, type Decision, type EvalRequest } from '../policy/index.js';
 import type { WireAdapter } from '../providers/fim-adapter.js';
 import { resolveRoute, type GovernedBody } from '../providers/routes.js';
 import { responseHeaders, upstreamFailure, type Upstream } from '../providers/upstream.js';
-import { SseParser } from '../sse/parser.js';
+import { SseParser, type SseEvent } from '../sse/parser.js';
 import type { AuditRecord } from '../store/types.js';
 import { ClientAbort } from './client-abort.js';
+import { hitCount, scanPrompt, type PiiAction } from './pii.js';
+import {
+  carriesToolCalls,
+  governResponseToolCalls,
+  parseToolArguments,
+  StreamToolCallGovernor,
+  ToolCallDenied,
+  type ToolCallJudge,
+  type ToolCallVerdict,
+  type ToolDenyMode,
+} from './tool-calls.js';
 import { upstreamErrorToGateway } from './upstream-errors.js';
 
 export interface ProxyDeps {
@@ -30,6 +41,8 @@ export interface ProxyDeps {
   policies: PolicyRegistry;
   audit: AuditWriter;
   maxBodyBytes: number;
+  toolDenyMode: ToolDenyMode;
+  piiAction: PiiAction;
 }
 
 const ENGINE_UNAVAILABLE: Decision = {
@@ -53,6 +66,8 @@ interface Exchange {
   /** Aborted when the client goes away before its answer is complete; cancels the upstream request. */
   abort: ClientAbort;
   done: boolean;
+  /** Decisions on the tool calls of the response, in order (audit `details.tool_calls`). */
+  toolCalls: ToolCallVerdict[];
 }
 
 export class ProviderProxy {
@@ -68,6 +83,7 @@ export class ProviderProxy {
       started: performance.now(),
       abort: new ClientAbort(),
       done: false,
+      toolCalls: [],
     };
     res.setHeader('x-tollgate-request-id', ex.record.id);
     res.once('close', () => {
@@ -132,15 +148,8 @@ export class ProviderProxy {
     record.model = model ?? null;
     record.resource = `${providerName}/${model ?? '*'}`;
 
-    const decision = this.decide({
-      action: spec.action,
-      resource: record.resource,
-      provider: providerName,
-      body,
-      key: { id: auth.key.id, attributes: auth.key.attributes },
-      agent_id: record.agent_id,
-      now,
-    });
+    const facts = { provider: providerName, body, key: { id: auth.key.id, attributes: auth.key.attributes }, agent_id: record.agent_id, now };
+    const decision = this.decide({ action: spec.action, resource: record.resource, ...facts });
     record.decision = decision.decision;
     record.reason_code = decision.reason_code;
     record.policy = decision.policy;
@@ -162,7 +171,39 @@ export class ProviderProxy {
       });
     }
 
-    await this.forward(ex, upstream, subpath, search, rawBody, body);
+    if (body && Array.isArray(body.messages) && this.scanPii(ex, body)) rawBody = Buffer.from(JSON.stringify(body));
+
+    const judge: ToolCallJudge | null = spec.generative ? (name, args) => this.judgeToolCall(facts, name, args) : null;
+    await this.forward(ex, upstream, subpath, search, rawBody, body, judge);
+  }
+
+  /** The prompt PII scan (CZ_GATEWAY_PII_ACTION); true when it masked the body. Throws the DLP 403 in block mode. */
+  private scanPii(ex: Exchange, body: GovernedBody): boolean {
+    const action = this.deps.piiAction;
+    const scan = scanPrompt(body, action === 'mask');
+    if (hitCount(scan) === 0) return false;
+    ex.record.details = { ...ex.record.details, pii: { action, detectors: scan.counts } };
+    if (action === 'block') {
+      const { record } = ex;
+      record.decision = 'deny';
+      record.reason_code = DLP_BLOCKED;
+      record.policy = null;
+      record.rule = null;
+      ex.res.setHeader('x-tollgate-decision', 'deny');
+      const found = Object.entries(scan.counts).map(([d, n]) => `${d} x${n}`).join(', ');
+      throw new GatewayError(403, 'permission_error', 'dlp_blocked', `Request blocked: the prompt contains sensitive data (${found}) and CZ_GATEWAY_PII_ACTION=block`, null, {
+        reason_code: DLP_BLOCKED,
+        detectors: scan.counts,
+      });
+    }
+    return scan.masked;
+  }
+
+  /** Evaluates one returned tool call as action tool:call on resource <provider>/tools/<name>. */
+  private judgeToolCall(facts: Omit<EvalRequest, 'action' | 'resource'> & { provider: string }, name: string, args: string): ToolCallVerdict {
+    const tool = { name, arguments: parseToolArguments(args) };
+    const d = this.decide({ ...facts, action: 'tool:call', resource: `${facts.provider}/tools/${name}`, tool });
+    return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
   }
 
   private async readGovernedBody(ex: Exchange, required: boolean): Promise<Buffer> {
@@ -192,7 +233,15 @@ export class ProviderProxy {
     }
   }
 
-  private async forward(ex: Exchange, upstream: Upstream, subpath: string, search: string, rawBody: Buffer | null, body: GovernedBody | undefined): Promise<void> {
+  private async forward(
+    ex: Exchange,
+    upstream: Upstream,
+    subpath: string,
+    search: string,
+    rawBody: Buffer | null,
+    body: GovernedBody | undefined,
+    judge: ToolCallJudge | null,
+  ): Promise<void> {
     const { req, res, record } = ex;
     const adapter = body ? upstream.adapter(subpath) : null;
     if (adapter && body) rawBody = Buffer.from(JSON.stringify(adapter.request(body)));
@@ -221,11 +270,12 @@ export class ProviderProxy {
     }
 
     if (isStream) {
-      await this.relayStream(ex, response, upstreamStarted, adapter);
+      const governor = judge && !adapter ? new StreamToolCallGovernor(judge, this.deps.toolDenyMode, ex.toolCalls) : null;
+      await this.relayStream(ex, response, upstreamStarted, adapter, governor);
       return;
     }
 
-    let buf = Buffer.from(await response.body.arrayBuffer());
+    let buf: Buffer = Buffer.from(await response.body.arrayBuffer());
     record.upstream_latency_ms = round(performance.now() - upstreamStarted);
     if (isJsonContentType(contentType)) {
       if (adapter) {
@@ -238,6 +288,7 @@ export class ProviderProxy {
       } else {
         const usage = scanUsage(buf);
         if (usage) applyUsage(record, usage);
+        if (judge && carriesToolCalls(buf)) buf = this.governToolCalls(ex, buf, judge);
       }
     }
     const headers = responseHeaders(response.headers);
@@ -247,12 +298,32 @@ export class ProviderProxy {
     this.complete(ex, response.statusCode);
   }
 
+  /** Governs the tool calls of a complete JSON response; returns the bytes to send (the same buffer when unchanged). */
+  private governToolCalls(ex: Exchange, buf: Buffer, judge: ToolCallJudge): Buffer {
+    const json = parseJsonOrNull(buf.toString('utf8'));
+    if (!json) return buf;
+    try {
+      return governResponseToolCalls(json, judge, this.deps.toolDenyMode, ex.toolCalls) ? Buffer.from(JSON.stringify(json)) : buf;
+    } catch (err) {
+      if (!(err instanceof ToolCallDenied)) throw err;
+      ex.res.setHeader('x-tollgate-decision', 'deny');
+      throw toolCallDenied(ex.record, err);
+    }
+  }
+
   /**
    * Relays an event stream as it arrives: each upstream chunk is written as soon as it is read (same bytes, no
-   * coalescing) unless an adapter must rewrite events, in which case each complete event is written when it completes.
-   * Usage is noted on the way.
+   * coalescing) unless events must be rewritten: by an adapter (each complete event is written when it completes), or
+   * by the tool-call governor, which only takes over for events that carry `"tool_calls"` (or while it holds a call
+   * back); a chunk made of whole events none of which does is still written as is. Usage is noted on the way.
    */
-  private async relayStream(ex: Exchange, response: Dispatcher.ResponseData, upstreamStarted: number, adapter: WireAdapter | null): Promise<void> {
+  private async relayStream(
+    ex: Exchange,
+    response: Dispatcher.ResponseData,
+    upstreamStarted: number,
+    adapter: WireAdapter | null,
+    governor: StreamToolCallGovernor | null,
+  ): Promise<void> {
     const { res, record } = ex;
     const headers = responseHeaders(response.headers);
     res.writeHead(response.statusCode, headers);
@@ -261,15 +332,29 @@ export class ProviderProxy {
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         if (record.upstream_latency_ms === null) record.upstream_latency_ms = round(performance.now() - upstreamStarted);
-        if (!adapter && !res.write(chunk)) await waitForDrain(res);
+        const aligned = parser.pending === '';
+        const events = parser.push(chunk);
+        const passThrough = !adapter && (!governor || (aligned && parser.pending === '' && !events.some((e) => governs(governor, e))));
+        if (passThrough && !res.write(chunk)) await waitForDrain(res);
         let out = '';
-        for (const event of parser.push(chunk)) {
-          const json = event.data.startsWith('{') && (adapter || event.data.includes('"usage"')) ? parseEventJson(event.data, record) : null;
+        for (const event of events) {
+          const governed = !passThrough && governor !== null && governs(governor, event);
+          const json = event.data.startsWith('{') && (adapter || governed || event.data.includes('"usage"')) ? parseEventJson(event.data, record) : null;
           if (json) {
             const usage = usageOf(json);
             if (usage) applyUsage(record, usage);
           }
+          if (passThrough) continue;
           if (adapter) out += json ? `data: ${JSON.stringify(adapter.chunk(json))}\n\n` : event.raw;
+          else if (!governed) out += event.raw;
+          else {
+            const outcome = governEvent(governor!, event, json);
+            if (outcome instanceof ToolCallDenied) {
+              this.endWithToolDenial(ex, out, outcome);
+              return;
+            }
+            out += outcome;
+          }
         }
         if (out && !res.write(out)) await waitForDrain(res);
       }
@@ -285,9 +370,25 @@ export class ProviderProxy {
       this.complete(ex, error.status);
       return;
     }
+    if (governor) {
+      const rest = flushGovernor(governor);
+      if (rest instanceof ToolCallDenied) {
+        this.endWithToolDenial(ex, '', rest);
+        return;
+      }
+      if (rest) res.write(rest);
+    }
     if (record.upstream_latency_ms === null) record.upstream_latency_ms = round(performance.now() - upstreamStarted);
     res.end();
     this.complete(ex, response.statusCode);
+  }
+
+  /** Error mode, stream: what was released so far, then the 403 as an in-band error event, then the end of the stream. */
+  private endWithToolDenial(ex: Exchange, released: string, denied: ToolCallDenied): void {
+    const error = toolCallDenied(ex.record, denied);
+    ex.record.error_message = error.message;
+    ex.res.end(`${released}data: ${JSON.stringify(error.toBody())}\n\n`);
+    this.complete(ex, error.status);
   }
 
   private fail(ex: Exchange, error: GatewayError, headers: Record<string, string> = {}): void {
@@ -307,6 +408,7 @@ export class ProviderProxy {
   private complete(ex: Exchange, status: number): void {
     if (ex.done) return;
     ex.done = true;
+    if (ex.toolCalls.length > 0) ex.record.details = { ...ex.record.details, tool_calls: ex.toolCalls };
     ex.record.status = ex.record.client_aborted ? 499 : status;
     ex.record.latency_ms = round(performance.now() - ex.started);
     this.deps.audit.enqueue(ex.record);
@@ -336,6 +438,53 @@ function parseEventJson(data: string, record: AuditRecord): Record<string, unkno
   const json = parseJsonOrNull(data);
   if (!json) record.error_message = 'provider sent a stream event that is not valid JSON';
   return json;
+}
+
+/** True when the governor must see `event`: it mentions tool calls, or a call is held back (its finish may not). */
+function governs(governor: StreamToolCallGovernor, event: SseEvent): boolean {
+  return governor.holding || carriesToolCalls(event.data);
+}
+
+/** The text to send for a governed stream event, or the denial (error mode). Held calls are released before [DONE]. */
+function governEvent(governor: StreamToolCallGovernor, event: SseEvent, json: Record<string, unknown> | null): string | ToolCallDenied {
+  if (event.data === '[DONE]') {
+    const rest = flushGovernor(governor);
+    return rest instanceof ToolCallDenied ? rest : rest + event.raw;
+  }
+  if (!json) return event.raw;
+  try {
+    const chunk = governor.push(json);
+    return chunk ? `data: ${JSON.stringify(chunk)}\n\n` : '';
+  } catch (err) {
+    if (err instanceof ToolCallDenied) return err;
+    throw err;
+  }
+}
+
+function flushGovernor(governor: StreamToolCallGovernor): string | ToolCallDenied {
+  try {
+    const chunk = governor.flush();
+    return chunk ? `data: ${JSON.stringify(chunk)}\n\n` : '';
+  } catch (err) {
+    if (err instanceof ToolCallDenied) return err;
+    throw err;
+  }
+}
+
+/** Error mode: the response fails with a 403 naming the denied tool and the deciding policy and rule. */
+function toolCallDenied(record: AuditRecord, denied: ToolCallDenied): GatewayError {
+  const { name, policy, rule, reason, reason_code } = denied.verdict;
+  record.decision = 'deny';
+  record.reason_code = reason_code;
+  record.policy = policy;
+  record.rule = rule;
+  const by = policy ? ` by policy "${policy}"${rule ? ` (rule ${rule})` : ''}` : '';
+  return new GatewayError(403, 'permission_error', 'tool_call_denied', `Tool call "${name}" denied${by}: ${reason}`, null, {
+    policy,
+    rule,
+    reason_code,
+    tool: name,
+  });
 }
 
 function round(ms: number): number {

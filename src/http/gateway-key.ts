@@ -1,0 +1,17 @@
+/** Reading the caller's identity headers (shared by every governed request path). */
+import type { IncomingMessage } from 'node:http';
+
+/** A non-empty single-valued header, or undefined. */
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The gateway key: X-ControlZero-API-Key wins (it leaves Authorization to tools that need it), else the bearer token. */
+export function gatewayKey(req: IncomingMessage): string | undefined {
+  const explicit = headerValue(req, 'x-controlzero-api-key');
+  if (explicit) return explicit.trim();
+  const auth = headerValue(req, 'authorization');
+  if (!auth) return undefined;
+  return auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
+}

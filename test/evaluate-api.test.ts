@@ -1,0 +1,75 @@
+/** POST /api/v1/evaluate: decisions against given or live policies, the jsonl output shape, precise 400s. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { evaluateJsonLine } from '../src/policy/index.js';
+import { ADMIN_TOKEN, SEED_POLICY, startHarness, type Harness } from './support/harness.js';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(() => h.close());
+
+const BIG = { action: 'llm:chat.completions', resource: 'mistral/mistral-large-latest', body: { model: 'mistral-large-latest', max_tokens: 10000 } };
+const TOOL_POLICY = {
+  name: 'mail',
+  rules: [{ id: 'internal', effect: 'allow', action: 'tool:call', resource: 'mistral/tools/send_email', conditions: { 'only_tool.args.to': '*@example.com' } }],
+};
+
+test('with policies: the same answer as a jsonl line', async () => {
+  const input = { policies: [SEED_POLICY], request: BIG };
+  const res = await h.admin('POST', '/api/v1/evaluate', input);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, JSON.parse(evaluateJsonLine(JSON.stringify(input))));
+  assert.equal(res.body.decision, 'deny');
+  assert.equal(res.body.policy, 'mistral-usage-policy');
+  assert.equal(res.body.rule, '1');
+  assert.equal(res.body.reason_code, 'RULE_MATCH');
+});
+
+test('tool requests: conditions see the tool arguments', async () => {
+  const request = (to: string) => ({ action: 'tool:call', resource: 'mistral/tools/send_email', tool: { name: 'send_email', arguments: { to } } });
+  const ok = await h.admin('POST', '/api/v1/evaluate', { policies: [TOOL_POLICY], request: request('bob@example.com') });
+  assert.equal(ok.body.decision, 'allow');
+  assert.equal(ok.body.rule, 'internal');
+  const no = await h.admin('POST', '/api/v1/evaluate', { policies: [TOOL_POLICY], request: request('eve@evil.test') });
+  assert.equal(no.body.decision, 'deny');
+  assert.equal(no.body.reason_code, 'NO_RULE_MATCH');
+});
+
+test('without policies: the live policy set decides', async () => {
+  const observe = await h.admin('POST', '/api/v1/evaluate', { request: BIG });
+  assert.equal(observe.body.reason_code, 'OBSERVE_MODE_NO_POLICY');
+  assert.equal(observe.body.decision, 'allow');
+  const { id } = await h.createPolicy(SEED_POLICY);
+  const live = await h.admin('POST', '/api/v1/evaluate', { request: BIG });
+  assert.deepEqual(Object.keys(live.body).sort(), ['audit_full_request', 'decision', 'effect', 'policy', 'reason', 'reason_code', 'rule', 'warnings']);
+  assert.equal(live.body.decision, 'deny');
+  assert.equal(live.body.rule, '1');
+  await h.admin('DELETE', `/api/v1/policies/${id}`);
+});
+
+test('invalid input: 400 naming the field', async () => {
+  const missing = await h.admin('POST', '/api/v1/evaluate', { request: { resource: 'mistral/x' } });
+  assert.equal(missing.status, 400);
+  assert.equal(missing.body.error.param, 'request.action');
+  const unknown = await h.admin('POST', '/api/v1/evaluate', { request: { ...BIG, colour: 'red' } });
+  assert.equal(unknown.status, 400);
+  assert.match(unknown.body.error.message, /colour/);
+  const badPolicy = await h.admin('POST', '/api/v1/evaluate', { policies: [{ name: 'p', rules: [{ effect: 'maybe', action: '*' }] }], request: BIG });
+  assert.equal(badPolicy.status, 400);
+  assert.equal(badPolicy.body.error.param, 'policies[0].rules[0].effect');
+  const badTime = await h.admin('POST', '/api/v1/evaluate', { request: { ...BIG, now: 'yesterday' } });
+  assert.equal(badTime.body.error.param, 'request.now');
+});
+
+test('admin authentication is required', async () => {
+  const res = await fetch(`${h.url}/api/v1/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: BIG }) });
+  assert.equal(res.status, 401);
+  const wrong = await fetch(`${h.url}/api/v1/evaluate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}x` },
+    body: JSON.stringify({ request: BIG }),
+  });
+  assert.equal(wrong.status, 401);
+});
