@@ -5,6 +5,21 @@ import { ADMIN_TOKEN_FILE } from '../admin/token.js';
 
 export class CliError extends Error {}
 
+/** Reads a JSON file named on the command line; errors say which file and what is wrong. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 export interface AdminClientOptions {
   url?: string;
   token?: string;

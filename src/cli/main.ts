@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AdminClient, CliError } from './admin-client.js';
+import { AdminClient, CliError, readJsonFile } from './admin-client.js';
 import { formatTable } from './format.js';
 import { TEMPLATE_USAGE, runTemplateCommand } from './template-command.js';
 import { evalJsonLines, testPolicyFile, validatePolicyFile } from './policy-offline.js';
@@ -44,20 +44,6 @@ function parseDuration(text: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(text);
   if (!m) throw new CliError(`--expires-in ${JSON.stringify(text)}: use a number and a unit, e.g. 30d, 12h, 15m, 90s`);
   return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-}
-
-async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
 }
 
 function print(values: Values, json: unknown, table: () => string): void {

@@ -6,21 +6,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { evaluateJsonLine, validatePolicy, type ValidationError } from '../policy/index.js';
-import { CliError } from './admin-client.js';
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-}
+import { CliError, readJsonFile } from './admin-client.js';
 
 /** Every problem of every document; paths are prefixed with the document's position when the file holds a list. */
 function problemsOf(content: unknown): { documents: unknown[]; problems: ValidationError[] } {
@@ -34,7 +20,7 @@ function problemsOf(content: unknown): { documents: unknown[]; problems: Validat
 }
 
 async function validPolicies(file: string, out: NodeJS.WritableStream): Promise<unknown[]> {
-  const { documents, problems } = problemsOf(await readJson(file));
+  const { documents, problems } = problemsOf(await readJsonFile(file));
   if (problems.length === 0) return documents;
   for (const p of problems) out.write(`${p.path}: ${p.message}\n`);
   throw new CliError(`${file}: invalid policy (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
@@ -49,7 +35,7 @@ export async function validatePolicyFile(file: string, out: NodeJS.WritableStrea
 /** `policy test FILE --request REQ.json`: the decision of the policies in FILE on the request, as a JSON object. */
 export async function testPolicyFile(file: string, requestFile: string, out: NodeJS.WritableStream): Promise<void> {
   const policies = await validPolicies(file, out);
-  const answer = JSON.parse(evaluateJsonLine(JSON.stringify({ policies, request: await readJson(requestFile) }))) as Record<string, unknown>;
+  const answer = JSON.parse(evaluateJsonLine(JSON.stringify({ policies, request: await readJsonFile(requestFile) }))) as Record<string, unknown>;
   if (typeof answer.error === 'string') throw new CliError(`${requestFile}: ${answer.error.replace('invalid input line: ', '')}`);
   out.write(`${JSON.stringify(answer, null, 2)}\n`);
 }

@@ -35,18 +35,6 @@ export interface LlmEndpointDeps {
   logger: Logger;
 }
 
-const ENGINE_UNAVAILABLE: Decision = {
-  decision: 'deny',
-  reason_code: 'ENGINE_UNAVAILABLE',
-  policy: null,
-  policy_id: null,
-  rule: null,
-  effect: null,
-  reason: 'the policy engine failed on this request; denied (fail closed)',
-  warnings: [],
-  audit_full_request: false,
-};
-
 export class LlmEndpointHandler {
   private readonly byPath = new Map<string, LlmEndpoint[]>();
   private readonly pools = new Map<string, Pool>();
@@ -198,20 +186,15 @@ export class LlmEndpointHandler {
       ...(typeof b.contents === 'string' ? [{ role: 'user', content: b.contents }] : []),
     ];
     const body: Record<string, unknown> = { ...governedVariables(endpoint.variables), model: endpoint.model ?? undefined, messages, stream: false };
-    let decision: Decision;
-    try {
-      decision = this.deps.policies.snapshot.evaluate({
-        action: LLM_ENDPOINT_ACTION,
-        resource: record.resource!,
-        provider: endpoint.vendor.vendor,
-        body,
-        key,
-        agent_id: record.agent_id ?? undefined,
-        now,
-      });
-    } catch {
-      decision = ENGINE_UNAVAILABLE;
-    }
+    const decision = this.deps.policies.decide({
+      action: LLM_ENDPOINT_ACTION,
+      resource: record.resource!,
+      provider: endpoint.vendor.vendor,
+      body,
+      key,
+      agent_id: record.agent_id ?? undefined,
+      now,
+    });
     record.decision = decision.decision;
     record.reason_code = decision.reason_code;
     record.policy = decision.policy;

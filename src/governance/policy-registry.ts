@@ -2,7 +2,7 @@
  * The live policy set: stored policies compiled into one immutable snapshot. Every change recompiles and swaps the
  * snapshot, so the next request sees it and a request in flight keeps the snapshot it started with.
  */
-import { compilePolicies, validatePolicy, type PolicySnapshot } from '../policy/index.js';
+import { compilePolicies, ENGINE_UNAVAILABLE, validatePolicy, type Decision, type EvalRequest, type PolicySnapshot } from '../policy/index.js';
 import { generateId } from '../keys/secrets.js';
 import type { PolicyRecord, PolicyStore } from '../store/types.js';
 
@@ -12,6 +12,18 @@ export class PolicyValidationError extends Error {
     this.name = 'PolicyValidationError';
   }
 }
+
+const ENGINE_UNAVAILABLE_DECISION: Decision = {
+  decision: 'deny',
+  reason_code: ENGINE_UNAVAILABLE,
+  policy: null,
+  policy_id: null,
+  rule: null,
+  effect: null,
+  reason: 'the policy engine failed on this request; denied (fail closed)',
+  warnings: [],
+  audit_full_request: false,
+};
 
 export class PolicyRegistry {
   private current: PolicySnapshot;
@@ -25,6 +37,15 @@ export class PolicyRegistry {
 
   get snapshot(): PolicySnapshot {
     return this.current;
+  }
+
+  /** Evaluates against the current snapshot; if evaluation itself fails, the answer is deny (fail closed). */
+  decide(request: EvalRequest): Decision {
+    try {
+      return this.current.evaluate(request);
+    } catch {
+      return ENGINE_UNAVAILABLE_DECISION;
+    }
   }
 
   async load(): Promise<void> {

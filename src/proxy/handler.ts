@@ -13,6 +13,7 @@ import { scanUsage } from '../audit/usage-scan.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
+import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
 import { DLP_BLOCKED, type Decision, type EvalRequest } from '../policy/index.js';
@@ -45,17 +46,6 @@ export interface ProxyDeps {
   piiAction: PiiAction;
 }
 
-const ENGINE_UNAVAILABLE: Decision = {
-  decision: 'deny',
-  reason_code: 'ENGINE_UNAVAILABLE',
-  policy: null,
-  policy_id: null,
-  rule: null,
-  effect: null,
-  reason: 'the policy engine failed on this request; denied (fail closed)',
-  warnings: [],
-  audit_full_request: false,
-};
 
 /** Per-request state shared by the steps below. */
 interface Exchange {
@@ -149,7 +139,7 @@ export class ProviderProxy {
     record.resource = `${providerName}/${model ?? '*'}`;
 
     const facts = { provider: providerName, body, key: { id: auth.key.id, attributes: auth.key.attributes }, agent_id: record.agent_id, now };
-    const decision = this.decide({ action: spec.action, resource: record.resource, ...facts });
+    const decision = this.deps.policies.decide({ action: spec.action, resource: record.resource, ...facts });
     record.decision = decision.decision;
     record.reason_code = decision.reason_code;
     record.policy = decision.policy;
@@ -202,7 +192,7 @@ export class ProviderProxy {
   /** Evaluates one returned tool call as action tool:call on resource <provider>/tools/<name>. */
   private judgeToolCall(facts: Omit<EvalRequest, 'action' | 'resource'> & { provider: string }, name: string, args: string): ToolCallVerdict {
     const tool = { name, arguments: parseToolArguments(args) };
-    const d = this.decide({ ...facts, action: 'tool:call', resource: `${facts.provider}/tools/${name}`, tool });
+    const d = this.deps.policies.decide({ ...facts, action: 'tool:call', resource: `${facts.provider}/tools/${name}`, tool });
     return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
   }
 
@@ -222,14 +212,6 @@ export class ProviderProxy {
     } catch (err) {
       ex.record.reason_code = 'INVALID_REQUEST';
       throw err;
-    }
-  }
-
-  private decide(request: EvalRequest): Decision {
-    try {
-      return this.deps.policies.snapshot.evaluate(request);
-    } catch {
-      return ENGINE_UNAVAILABLE;
     }
   }
 
@@ -489,20 +471,6 @@ function toolCallDenied(record: AuditRecord, denied: ToolCallDenied): GatewayErr
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** The gateway key: X-ControlZero-API-Key wins (it leaves Authorization to tools that need it), else the bearer token. */
-function gatewayKey(req: IncomingMessage): string | undefined {
-  const explicit = headerValue(req, 'x-controlzero-api-key');
-  if (explicit) return explicit.trim();
-  const auth = headerValue(req, 'authorization');
-  if (!auth) return undefined;
-  return auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
 }
 
 function validateBody(schema: ZodType<GovernedBody>, value: Record<string, unknown>, record: AuditRecord): GovernedBody {
