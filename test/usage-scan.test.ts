@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scanUsage } from '../src/audit/usage-scan.js';
+import { findUsage, scanUsage } from '../src/audit/usage-scan.js';
 
 const usage = { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 };
 
@@ -23,4 +23,14 @@ test('no usage, null usage, and non-JSON give null', () => {
   assert.equal(scanUsage(Buffer.from('{"id":"x"}')), null);
   assert.equal(scanUsage(Buffer.from('{"usage":null}')), null);
   assert.equal(scanUsage(Buffer.from('not json "usage": {')), null);
+});
+
+test('findUsage reads the final usage of a run of stream events, and ignores usage: null', () => {
+  const events = [
+    'data: {"choices":[{"delta":{"content":"a"}}],"usage":null}\n\n',
+    'data: {"choices":[{"delta":{"content":"b"}}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n',
+    'data: [DONE]\n\n',
+  ].join('');
+  assert.deepEqual(findUsage(Buffer.from(events)), { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
+  assert.equal(findUsage(Buffer.from('data: {"usage":null}\n\n')), null);
 });

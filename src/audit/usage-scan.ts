@@ -40,20 +40,26 @@ function parseOrNull(text: string): unknown {
   }
 }
 
-/** Token usage from a JSON response body, or null when it has none (or is not JSON). */
-export function scanUsage(bytes: Buffer): Usage | null {
+/**
+ * The last `"usage": {...}` object in some bytes (a response body, or stream events whose last usage is the final
+ * one), or null when there is none. Never parses more than that object.
+ */
+export function findUsage(bytes: Buffer): Usage | null {
   const at = bytes.lastIndexOf(KEY);
   if (at < 0) return null;
   let i = at + KEY.length;
   while (isSpace(bytes[i])) i++;
-  if (bytes[i] === 58 /* : */) {
-    i++;
-    while (isSpace(bytes[i])) i++;
-    const end = bytes[i] === OPEN ? objectEnd(bytes, i) : -1;
-    if (end > 0) {
-      const usage = parseOrNull(bytes.toString('utf8', i, end));
-      if (usage !== null) return usageOf({ usage });
-    }
-  }
-  return usageOf(parseOrNull(bytes.toString('utf8')));
+  if (bytes[i] !== 58 /* : */) return null;
+  i++;
+  while (isSpace(bytes[i])) i++;
+  const end = bytes[i] === OPEN ? objectEnd(bytes, i) : -1;
+  if (end < 0) return null;
+  const usage = parseOrNull(bytes.toString('utf8', i, end));
+  return usage === null ? null : usageOf({ usage });
+}
+
+/** Token usage from a JSON response body, or null when it has none (or is not JSON). */
+export function scanUsage(bytes: Buffer): Usage | null {
+  if (bytes.lastIndexOf(KEY) < 0) return null;
+  return findUsage(bytes) ?? usageOf(parseOrNull(bytes.toString('utf8')));
 }

@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
 import type { AuditWriter } from '../audit/writer.js';
 import { applyUsage, startRecord, usageOf } from '../audit/record.js';
-import { scanUsage } from '../audit/usage-scan.js';
+import { findUsage, scanUsage } from '../audit/usage-scan.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
@@ -308,12 +308,22 @@ export class ProviderProxy {
   ): Promise<void> {
     const { res, record } = ex;
     const headers = responseHeaders(response.headers);
+    // No flushHeaders(): the headers leave with the first chunk, one write instead of two.
     res.writeHead(response.statusCode, headers);
-    res.flushHeaders();
     const parser = new SseParser();
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         if (record.upstream_latency_ms === null) record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+        // Fast path, most chunks: whole events without tool calls are relayed as they are, without parsing them;
+        // usage (on the final event) is read straight from the bytes.
+        if (!adapter && parser.pending === '' && !governor?.holding && endsAnEvent(chunk) && !carriesToolCalls(chunk)) {
+          // A chunk that ends with [DONE] ends the response in the same write as its last bytes.
+          if (endsWithDone(chunk)) res.end(chunk);
+          else if (!res.write(chunk)) await waitForDrain(res);
+          const usage = findUsage(chunk);
+          if (usage) applyUsage(record, usage);
+          continue;
+        }
         const aligned = parser.pending === '';
         const events = parser.push(chunk);
         const passThrough = !adapter && (!governor || (aligned && parser.pending === '' && !events.some((e) => governs(governor, e))));
@@ -347,12 +357,17 @@ export class ProviderProxy {
       }
       const error = upstreamFailure(record.provider ?? 'unknown', err);
       record.error_message = error.message;
+      if (res.writableEnded) {
+        // The client already has the whole stream ([DONE]); the provider failed only afterwards.
+        this.complete(ex, response.statusCode);
+        return;
+      }
       // Headers are sent: tell the client in-band, then end the stream.
       res.end(`data: ${JSON.stringify(error.toBody())}\n\n`);
       this.complete(ex, error.status);
       return;
     }
-    if (governor) {
+    if (governor && !res.writableEnded) {
       const rest = flushGovernor(governor);
       if (rest instanceof ToolCallDenied) {
         this.endWithToolDenial(ex, '', rest);
@@ -420,6 +435,22 @@ function parseEventJson(data: string, record: AuditRecord): Record<string, unkno
   const json = parseJsonOrNull(data);
   if (!json) record.error_message = 'provider sent a stream event that is not valid JSON';
   return json;
+}
+
+const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
+
+function endsWithDone(chunk: Buffer): boolean {
+  return chunk.length >= DONE_EVENT.length && chunk.subarray(chunk.length - DONE_EVENT.length).equals(DONE_EVENT);
+}
+
+/** True when a chunk ends exactly at the end of an SSE event (a blank line), so nothing of it is left pending. */
+function endsAnEvent(chunk: Buffer): boolean {
+  const n = chunk.length;
+  if (n < 2) return false;
+  const last = chunk[n - 1];
+  const before = chunk[n - 2];
+  if (last === 10) return before === 10 || (before === 13 && n >= 4 && chunk[n - 3] === 10 && chunk[n - 4] === 13);
+  return last === 13 && before === 13;
 }
 
 /** True when the governor must see `event`: it mentions tool calls, or a call is held back (its finish may not). */
