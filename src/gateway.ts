@@ -10,6 +10,7 @@ import { AuditWriter } from './audit/writer.js';
 import type { GatewayConfig } from './config/config.js';
 import { LlmEndpointHandler } from './endpoints/handler.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
+import { startStoreSync, type StoreSync } from './governance/store-sync.js';
 import { notFound } from './http/errors.js';
 import { sendError, sendJson } from './http/respond.js';
 import { KeyRegistry } from './keys/registry.js';
@@ -25,6 +26,8 @@ export interface Gateway {
   readonly policies: PolicyRegistry;
   readonly auditWriter: AuditWriter;
   readonly store: Store;
+  /** Picks up key/policy changes made by other processes (polled every CZ_GATEWAY_SYNC_MS). */
+  readonly sync: StoreSync;
   /** Graceful shutdown; resolves when every queued audit record is written and the store is closed. */
   close(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const keys = new KeyRegistry(store.keys);
   const policies = new PolicyRegistry(store.policies, config.strictPolicy);
   await Promise.all([keys.load(), policies.load()]);
+  const sync = await startStoreSync(store, keys, policies, config.syncIntervalMs, logger);
   const auditWriter = new AuditWriter({
     store: store.audit,
     ...config.audit,
@@ -98,6 +102,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([drained, grace]);
       server.closeAllConnections();
+      sync.stop();
       await auditWriter.close();
       await Promise.all([...upstreams.values()].map((u) => u.close()));
       await llmEndpoints.close();
@@ -106,5 +111,5 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     return closed;
   };
 
-  return { server, url, keys, policies, auditWriter, store, close };
+  return { server, url, keys, policies, auditWriter, store, sync, close };
 }

@@ -38,6 +38,8 @@ export interface GatewayConfig {
     batchSize: number;
   };
   shutdownGraceMs: number;
+  /** How often to pick up key and policy changes made by other processes sharing the store. */
+  syncIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -68,6 +70,7 @@ const GLOBAL_VARIABLES = [
   'AUDIT_FLUSH_MS',
   'AUDIT_BATCH_SIZE',
   'SHUTDOWN_GRACE_MS',
+  'SYNC_MS',
   'LOG_LEVEL',
   'URL', // used by the CLI to reach a running gateway
 ] as const;
@@ -316,6 +319,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
       batchSize: parseInteger(env, 'CZ_GATEWAY_AUDIT_BATCH_SIZE', 500, { min: 1, max: 100_000 }, problems),
     },
     shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
+    syncIntervalMs: parseInteger(env, 'CZ_GATEWAY_SYNC_MS', 1_000, { min: 50, max: 3_600_000 }, problems),
     logLevel: parseChoice(env, 'CZ_GATEWAY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
   };
   if (config.adminToken !== undefined && config.adminToken.length < 16) {

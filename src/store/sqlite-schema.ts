@@ -70,6 +70,21 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_status_time ON audit_records (status, time, id);
     `,
   },
+  {
+    version: 2,
+    name: 'change revisions of keys and policies',
+    // Every write to keys or policies, by any process sharing the file, bumps a revision that gateways poll.
+    sql: `
+      CREATE TABLE revisions (scope TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+      INSERT INTO revisions (scope, revision) VALUES ('keys', 0), ('policies', 0);
+      CREATE TRIGGER api_keys_insert AFTER INSERT ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'keys'; END;
+      CREATE TRIGGER api_keys_update AFTER UPDATE ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'keys'; END;
+      CREATE TRIGGER api_keys_delete AFTER DELETE ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'keys'; END;
+      CREATE TRIGGER policies_insert AFTER INSERT ON policies BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'policies'; END;
+      CREATE TRIGGER policies_update AFTER UPDATE ON policies BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'policies'; END;
+      CREATE TRIGGER policies_delete AFTER DELETE ON policies BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'policies'; END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { AuditInsertThread } from './audit-insert-thread.js';
 import { sqliteAuditStore } from './sqlite-audit.js';
 import { migrate } from './sqlite-schema.js';
-import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Store } from './types.js';
+import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Revisions, Store } from './types.js';
 
 export const SQLITE_FILE_NAME = 'tollgate.db';
 /** How long a write waits for another process's write to finish before failing with SQLITE_BUSY. */
@@ -26,11 +26,17 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     db.pragma('synchronous = NORMAL');
     migrate(db);
     const auditThread = new AuditInsertThread(file, BUSY_TIMEOUT_MS);
+    const revisionRows = db.prepare<[], { scope: string; revision: number }>('SELECT scope, revision FROM revisions');
     const store: Store = {
       kind: 'sqlite',
       keys: sqliteKeyStore(db),
       policies: sqlitePolicyStore(db),
       audit: sqliteAuditStore(db, (records) => auditThread.insertBatch(records)),
+      async revisions() {
+        const out: Revisions = { keys: 0, policies: 0 };
+        for (const row of revisionRows.all()) if (row.scope === 'keys' || row.scope === 'policies') out[row.scope] = row.revision;
+        return out;
+      },
       async close() {
         if (!db.open) return;
         await auditThread.close();

@@ -99,10 +99,18 @@ export interface AuditStore {
   count(): Promise<number>;
 }
 
+/** Counters that grow with every write to keys or policies, by any process sharing the store. */
+export interface Revisions {
+  keys: number;
+  policies: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly keys: KeyStore;
   readonly policies: PolicyStore;
   readonly audit: AuditStore;
+  /** Cheap to call often: gateways poll it to pick up changes other processes made. */
+  revisions(): Promise<Revisions>;
   close(): Promise<void>;
 }
