@@ -270,8 +270,9 @@ test('audit: a filtered newest-first page reads an index without sorting', () =>
         [{ limit: 50, provider: 'mistral', cursor }, 'audit_provider_time'],
         [{ limit: 50, model: 'gpt-4o', since: 1000 }, 'audit_model_time'],
         [{ limit: 50, key_id: 'key_a', cursor }, 'audit_key_time'],
-        [{ limit: 50, decision: 'deny', cursor }, 'audit_decision_time'],
-        [{ limit: 50, status: 403, cursor }, 'audit_status_time'],
+        [{ limit: 50, decision: 'deny', cursor }, 'audit_denied_time'],
+        [{ limit: 50, status: 403, cursor }, 'audit_failed_status_time'],
+        [{ limit: 50, key_id: 'key_a', decision: 'deny', status: 403 }, 'audit_(key_time|denied_time|failed_status_time)'],
       ] as const) {
         const plan = explain(query);
         assert.match(plan, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), plan);

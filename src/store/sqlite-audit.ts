@@ -66,6 +66,10 @@ export function buildAuditSelect(plan: AuditQueryPlan): { sql: string; params: (
   for (const { column, value } of plan.equals) {
     where.push(`${column} = ?`);
     params.push(value);
+    // The partial indexes' own terms, as literals: SQLite uses a partial index only when the query states its WHERE
+    // term, and a bound parameter does not count. Both values come validated from planAuditQuery.
+    if (column === 'decision' && value === 'deny') where.push(`decision = 'deny'`);
+    if (column === 'status' && typeof value === 'number' && value >= 400) where.push('status >= 400');
   }
   if (plan.since !== undefined) {
     where.push('time >= ?');
