@@ -151,7 +151,6 @@ async function main(): Promise<void> {
         );
       }
       const g = loads.tollgate!;
-      const b = loads['bare-proxy']!;
       const gs = seqs.tollgate!;
       const ds = seqs.direct!;
       const bs = seqs['bare-proxy']!;

@@ -2,7 +2,6 @@
  * `npx tollgate <verb>`: manage keys and policies, query the audit log, run the fake upstream, evaluate policies
  * and render templates offline.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AdminClient, CliError, readJsonFile } from './admin-client.js';
 import { formatTable } from './format.js';

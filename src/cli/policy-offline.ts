@@ -3,7 +3,6 @@
  * REQ.json`. A policy FILE holds one policy document or an array of them.
  */
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { evaluateJsonLine, validatePolicy, type ValidationError } from '../policy/index.js';
 import { CliError, readJsonFile } from './admin-client.js';

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import { applyUsage, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
+import { applyDecision } from '../governance/apply-decision.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, readBody } from '../http/body.js';
 import { GatewayError, badRequest, type ErrorType } from '../http/errors.js';
@@ -16,7 +17,7 @@ import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
 import type { Logger } from '../log.js';
-import type { Decision, EvalRequest } from '../policy/index.js';
+import type { EvalRequest } from '../policy/index.js';
 import { upstreamFailure } from '../providers/upstream.js';
 import { upstreamMessage } from '../proxy/upstream-errors.js';
 import type { AuditRecord } from '../store/types.js';
@@ -195,21 +196,7 @@ export class LlmEndpointHandler {
       agent_id: record.agent_id ?? undefined,
       now,
     });
-    record.decision = decision.decision;
-    record.reason_code = decision.reason_code;
-    record.policy = decision.policy;
-    record.rule = decision.rule;
-    res.setHeader('x-tollgate-decision', decision.decision);
-    if (decision.reason_code === 'OBSERVE_MODE_NO_POLICY') res.setHeader('x-tollgate-policy-mode', 'observe');
-    if (decision.warnings.length > 0) record.details = { ...record.details, warnings: decision.warnings };
-    if (decision.audit_full_request) record.details = { ...record.details, request: reqBody };
-    if (decision.decision === 'deny') {
-      throw new GatewayError(403, 'permission_error', 'policy_denied', `Request denied by policy: ${decision.reason}`, null, {
-        policy: decision.policy,
-        rule: decision.rule,
-        reason_code: decision.reason_code,
-      });
-    }
+    applyDecision(decision, record, res, reqBody);
   }
 
   private render(endpoint: LlmEndpoint, which: 'input' | 'output', run: () => string, record: AuditRecord): string {

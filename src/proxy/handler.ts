@@ -10,13 +10,14 @@ import type { ZodType } from 'zod';
 import type { AuditWriter } from '../audit/writer.js';
 import { applyUsage, startRecord, usageOf } from '../audit/record.js';
 import { findUsage, scanUsage } from '../audit/usage-scan.js';
+import { applyDecision } from '../governance/apply-decision.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
-import { DLP_BLOCKED, type Decision, type EvalRequest } from '../policy/index.js';
+import { DLP_BLOCKED, type EvalRequest } from '../policy/index.js';
 import type { WireAdapter } from '../providers/fim-adapter.js';
 import { resolveRoute, type GovernedBody } from '../providers/routes.js';
 import { responseHeaders, upstreamFailure, type Upstream } from '../providers/upstream.js';
@@ -140,26 +141,7 @@ export class ProviderProxy {
 
     const facts = { provider: providerName, body, key: { id: auth.key.id, attributes: auth.key.attributes }, agent_id: record.agent_id, now };
     const decision = this.deps.policies.decide({ action: spec.action, resource: record.resource, ...facts });
-    record.decision = decision.decision;
-    record.reason_code = decision.reason_code;
-    record.policy = decision.policy;
-    record.rule = decision.rule;
-    res.setHeader('x-tollgate-decision', decision.decision);
-    if (decision.reason_code === 'OBSERVE_MODE_NO_POLICY') res.setHeader('x-tollgate-policy-mode', 'observe');
-    if (decision.warnings.length > 0) {
-      // Header values must be visible ASCII: percent-encode anything else a rule's message may contain.
-      const text = decision.warnings.map((w) => `${w.policy}#${w.rule}: ${w.message}`).join('; ');
-      res.setHeader('x-tollgate-warning', text.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c)));
-      record.details = { ...record.details, warnings: decision.warnings };
-    }
-    if (decision.audit_full_request && body) record.details = { ...record.details, request: body };
-    if (decision.decision === 'deny') {
-      throw new GatewayError(403, 'permission_error', 'policy_denied', `Request denied by policy: ${decision.reason}`, null, {
-        policy: decision.policy,
-        rule: decision.rule,
-        reason_code: decision.reason_code,
-      });
-    }
+    applyDecision(decision, record, res, body);
 
     if (body && Array.isArray(body.messages) && this.scanPii(ex, body)) rawBody = Buffer.from(JSON.stringify(body));
 
