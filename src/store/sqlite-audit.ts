@@ -41,13 +41,18 @@ type AuditRow = Omit<AuditRecord, 'streamed' | 'client_aborted' | 'details'> & {
   details: string | null;
 };
 
-function toRow(record: AuditRecord): AuditRow {
-  return {
-    ...record,
-    streamed: record.streamed ? 1 : 0,
-    client_aborted: record.client_aborted ? 1 : 0,
-    details: record.details === null ? null : JSON.stringify(record.details),
-  };
+type SqlValue = string | number | null;
+
+/** One record's values in COLUMNS order, as SQLite stores them. */
+function rowValues(record: AuditRecord): SqlValue[] {
+  const row: SqlValue[] = [];
+  for (const column of COLUMNS as (keyof AuditRecord)[]) {
+    const value = record[column];
+    if (typeof value === 'boolean') row.push(value ? 1 : 0);
+    else if (column === 'details') row.push(value === null ? null : JSON.stringify(value));
+    else row.push(value as SqlValue);
+  }
+  return row;
 }
 
 function fromRow(row: AuditRow): AuditRecord {
@@ -92,13 +97,21 @@ export function buildAuditSelect(plan: AuditQueryPlan): { sql: string; params: (
   };
 }
 
+/** Rows per multi-row INSERT: one statement per 50 rows costs measurably less per record than one per row. */
+const ROWS_PER_INSERT = 50;
+
 /** A function that writes a batch of records in one transaction (idempotent on id). */
 export function prepareAuditInsert(db: Database.Database): (records: AuditRecord[]) => void {
-  const insert = db.prepare<AuditRow>(
-    `INSERT OR IGNORE INTO audit_records (${COLUMN_LIST}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
-  );
+  const insertSql = (rows: number) =>
+    `INSERT OR IGNORE INTO audit_records (${COLUMN_LIST}) VALUES ${Array(rows).fill(`(${COLUMNS.map(() => '?').join(', ')})`).join(', ')}`;
+  const insertMany = db.prepare<SqlValue[]>(insertSql(ROWS_PER_INSERT));
+  const insertOne = db.prepare<SqlValue[]>(insertSql(1));
   return db.transaction((records: AuditRecord[]) => {
-    for (const record of records) insert.run(toRow(record));
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
+      insertMany.run(...records.slice(i, i + ROWS_PER_INSERT).flatMap(rowValues));
+    }
+    for (; i < records.length; i++) insertOne.run(...rowValues(records[i]!));
   });
 }
 
