@@ -243,3 +243,29 @@ test('invalid request bodies are 400/415 and audited', async () => {
   assert.equal(bad.reason_code, 'INVALID_REQUEST');
   assert.ok(records.some((r: any) => r.id === res.headers.get('x-tollgate-request-id') && r.status === 415));
 });
+
+test('a client that goes away aborts the vendor request, and the audit says so', async () => {
+  const abortedBefore = fake.aborted;
+  const receivedBefore = fake.requests.length;
+  fake.setFaults('latency=5000');
+  try {
+    const controller = new AbortController();
+    const pending = fetch(`${h.url}/mistral`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json', 'x-controlzero-agent-id': 'endpoint-quitter' },
+      body: JSON.stringify(SEED_BODY),
+      signal: controller.signal,
+    });
+    // The vendor has the request (and is slow to answer) before the client gives up.
+    await eventually(async () => fake.requests.length > receivedBefore);
+    controller.abort();
+    await assert.rejects(pending);
+    await fake.waitForAborted(abortedBefore + 1, 3000);
+    const record = await eventually(async () => (await h.audit()).find((r) => r.agent_id === 'endpoint-quitter'));
+    assert.equal(record.status, 499);
+    assert.equal(record.client_aborted, true);
+  } finally {
+    fake.setFaults(undefined);
+  }
+});
+

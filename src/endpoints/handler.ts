@@ -10,6 +10,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { applyUsage, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { applyDecision } from '../governance/apply-decision.js';
+import { ClientAbort } from '../proxy/client-abort.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, readBody } from '../http/body.js';
 import { GatewayError, badRequest, type ErrorType } from '../http/errors.js';
@@ -68,14 +69,17 @@ export class LlmEndpointHandler {
       record.latency_ms = round(performance.now() - started);
       this.deps.audit.enqueue(record);
     };
+    // Cancels the vendor request when the client goes away first.
+    const abort = new ClientAbort();
     res.once('close', () => {
       if (res.writableFinished) return;
       record.client_aborted = true;
       record.error_message ??= 'client closed the connection';
+      abort.abort();
       complete(499);
     });
     try {
-      const { status, body } = await this.serve(req, res, record, path, search, now);
+      const { status, body } = await this.serve(req, res, record, path, search, now, abort);
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       complete(status);
@@ -88,7 +92,15 @@ export class LlmEndpointHandler {
     }
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, record: AuditRecord, path: string, search: string, now: number): Promise<{ status: number; body: string }> {
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: AuditRecord,
+    path: string,
+    search: string,
+    now: number,
+    abort: ClientAbort,
+  ): Promise<{ status: number; body: string }> {
     const candidates = this.byPath.get(path) ?? [];
     const endpoint = candidates.find((e) => e.method === req.method);
     const vendor = (endpoint ?? candidates[0])?.vendor.vendor ?? null;
@@ -133,6 +145,7 @@ export class LlmEndpointHandler {
       body: payload,
       headersTimeout: endpoint.timeoutMs,
       bodyTimeout: endpoint.timeoutMs,
+      signal: abort,
     });
     const text = await response.body.text();
     record.upstream_latency_ms = round(performance.now() - upstreamStarted);
