@@ -12,8 +12,8 @@ import type { AuditWriter } from '../audit/writer.js';
 import { applyDecision } from '../governance/apply-decision.js';
 import { ClientAbort } from '../proxy/client-abort.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
-import { isJsonContentType, readBody } from '../http/body.js';
-import { GatewayError, badRequest, type ErrorType } from '../http/errors.js';
+import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
+import { GatewayError, type ErrorType } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
@@ -130,7 +130,7 @@ export class LlmEndpointHandler {
       key = { id: auth.key.id, attributes: auth.key.attributes };
     }
 
-    const reqBody = await this.readJsonBody(req, record);
+    const reqBody = await this.readJsonBody(req);
     this.authorize(endpoint, reqBody, key, record, res, now);
 
     const reqData = requestData(endpoint, reqBody, req.headers, search);
@@ -165,32 +165,11 @@ export class LlmEndpointHandler {
     return { status: response.statusCode, body: JSON.stringify(applyMapping(parseOutput(rendered, record), endpoint.mapping)) };
   }
 
-  private async readJsonBody(req: IncomingMessage, record: AuditRecord): Promise<unknown> {
-    const contentType = req.headers['content-type'];
-    if (!isJsonContentType(contentType)) {
-      record.reason_code = 'INVALID_REQUEST';
-      throw new GatewayError(415, 'invalid_request_error', 'unsupported_content_type', `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`);
-    }
-    let text: string;
-    try {
-      text = (await readBody(req, this.deps.maxBodyBytes)).toString('utf8');
-    } catch (err) {
-      record.reason_code = 'INVALID_REQUEST';
-      throw err;
-    }
-    let body: unknown;
-    try {
-      body = fromGoJson(text);
-    } catch (err) {
-      record.reason_code = 'INVALID_REQUEST';
-      throw badRequest('invalid_json', `Request body is not valid JSON: ${(err as Error).message}`);
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      record.reason_code = 'INVALID_REQUEST';
-      throw badRequest('invalid_json', 'Request body must be a JSON object such as {"instructions": "...", "contents": "..."}');
-    }
-    return body;
+  private async readJsonBody(req: IncomingMessage): Promise<unknown> {
+    requireJsonContentType(req);
+    return parseJsonObject(await readBody(req, this.deps.maxBodyBytes), fromGoJson);
   }
+
 
   /** Policy input: the endpoint's model and limits, and the caller's text as chat messages (for prompt conditions). */
   private authorize(endpoint: LlmEndpoint, reqBody: unknown, key: EvalRequest['key'], record: AuditRecord, res: ServerResponse, now: number): void {

@@ -47,12 +47,27 @@ export function isJsonContentType(value: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-/** Parses a JSON object body; errors name the position of the syntax error. */
-export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+/** Throws the 415 for a request whose body must be JSON but is not declared so. */
+export function requireJsonContentType(req: IncomingMessage): void {
+  const contentType = req.headers['content-type'];
+  if (isJsonContentType(contentType)) return;
+  throw new GatewayError(
+    415,
+    'invalid_request_error',
+    'unsupported_content_type',
+    `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+  );
+}
+
+/**
+ * Parses a JSON object body; errors name the position of the syntax error. `decode` lets a caller keep its own
+ * number model (templated endpoints decode as Go does).
+ */
+export function parseJsonObject(buf: Buffer, decode: (text: string) => unknown = JSON.parse): Record<string, unknown> {
   if (buf.length === 0) throw badRequest('invalid_json', 'Request body is empty; expected a JSON object');
   let value: unknown;
   try {
-    value = JSON.parse(buf.toString('utf8'));
+    value = decode(buf.toString('utf8'));
   } catch (err) {
     throw badRequest('invalid_json', `Request body is not valid JSON: ${(err as Error).message}`);
   }

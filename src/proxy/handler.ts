@@ -12,7 +12,7 @@ import { applyUsage, startRecord, usageOf } from '../audit/record.js';
 import { findUsage, scanUsage } from '../audit/usage-scan.js';
 import { applyDecision } from '../governance/apply-decision.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
-import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
+import { isJsonContentType, parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
@@ -132,7 +132,8 @@ export class ProviderProxy {
     let rawBody: Buffer | null = null;
     let body: GovernedBody | undefined;
     if (spec.body || (req.method !== 'GET' && req.method !== 'HEAD' && isJsonContentType(req.headers['content-type']))) {
-      rawBody = await this.readGovernedBody(ex, spec.body !== null);
+      if (spec.body) requireJsonContentType(req);
+      rawBody = await readBody(req, this.deps.maxBodyBytes);
       if (spec.body) body = validateBody(spec.body, parseJsonObject(rawBody), record);
     }
     const model = body?.model ?? pathModel;
@@ -176,25 +177,6 @@ export class ProviderProxy {
     const tool = { name, arguments: parseToolArguments(args) };
     const d = this.deps.policies.decide({ ...facts, action: 'tool:call', resource: `${facts.provider}/tools/${name}`, tool });
     return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
-  }
-
-  private async readGovernedBody(ex: Exchange, required: boolean): Promise<Buffer> {
-    const contentType = ex.req.headers['content-type'];
-    if (required && !isJsonContentType(contentType)) {
-      ex.record.reason_code = 'INVALID_REQUEST';
-      throw new GatewayError(
-        415,
-        'invalid_request_error',
-        'unsupported_content_type',
-        `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
-      );
-    }
-    try {
-      return await readBody(ex.req, this.deps.maxBodyBytes);
-    } catch (err) {
-      ex.record.reason_code = 'INVALID_REQUEST';
-      throw err;
-    }
   }
 
   private async forward(
