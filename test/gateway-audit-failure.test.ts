@@ -16,6 +16,7 @@ const models = (agent: string) =>
   fetch(`${h.url}/mistral/v1/models`, { headers: { authorization: `Bearer ${key}`, 'x-controlzero-agent-id': agent } });
 
 test('fail-closed: while the store fails, requests get 503 audit_unavailable; every record lands after recovery', async () => {
+  await h.gateway.auditWriter.flush(); // the key's creation is audited too; let it land before the store breaks
   const audit = h.gateway.store.audit;
   const insertBatch = audit.insertBatch.bind(audit);
   let failing = true;

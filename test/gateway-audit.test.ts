@@ -139,3 +139,24 @@ test('audit query: filters, newest first, cursor pagination, validation', async 
   assert.equal(badCursor.status, 400);
   assert.equal(badCursor.body.error.param, 'cursor');
 });
+
+test('admin changes and bad admin tokens are audited; admin reads are not', async () => {
+  const created = await h.admin('POST', '/api/v1/keys', { name: 'audited-admin-change' });
+  await h.admin('DELETE', `/api/v1/keys/${created.body.id}`);
+  const badPolicy = await h.admin('POST', '/api/v1/policies', { name: 'bad', rules: [] });
+  assert.equal(badPolicy.status, 400);
+  const intruder = await fetch(`${h.url}/api/v1/policies`, { method: 'POST', headers: { authorization: 'Bearer guess' } });
+  assert.equal(intruder.status, 401);
+  await h.admin('GET', '/api/v1/keys');
+
+  const admin = (await h.audit()).filter((r) => r.agent_id === 'admin');
+  const summary = admin.map((r) => [r.action, r.resource, r.decision, r.status]).reverse();
+  assert.deepEqual(summary.slice(-4), [
+    ['admin:keys.create', `keys/${created.body.id}`, 'allow', 201],
+    ['admin:keys.revoke', `keys/${created.body.id}`, 'allow', 200],
+    ['admin:policies.create', null, 'allow', 400],
+    [null, null, 'deny', 401],
+  ]);
+  assert.ok(!admin.some((r) => r.action === 'admin:keys.list'), 'reads are not audited');
+  assert.ok(!JSON.stringify(admin).includes(created.body.key), 'the new secret is never in the audit');
+});

@@ -2,9 +2,11 @@
  * Admin API under /api/v1, authenticated by the admin bearer token: keys, policies, audit queries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { PolicyValidationError, type PolicyRegistry } from '../governance/policy-registry.js';
-import { isJsonContentType, parseJsonObject, readBody } from '../http/body.js';
+import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
 import { GatewayError, badRequest, notFound } from '../http/errors.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
@@ -26,61 +28,97 @@ export interface AdminDeps {
 
 type Handler = (req: IncomingMessage, params: string[], url: URL) => Promise<[number, unknown]>;
 
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Audit action of the route, e.g. "admin:keys.revoke". */
+  action: string;
+  /** Changes keys or policies: such calls leave an audit record (reads do not). */
+  changes: boolean;
+  handler: Handler;
+}
+
 export class AdminApi {
-  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[];
+  private readonly routes: Route[];
 
   constructor(private readonly deps: AdminDeps) {
     const id = '([A-Za-z0-9_-]+)';
+    const route = (method: string, pattern: RegExp, action: string, handler: Handler): Route => ({
+      method,
+      pattern,
+      action: `admin:${action}`,
+      changes: method !== 'GET' && action !== 'evaluate',
+      handler,
+    });
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/v1\/keys$/, handler: () => this.listKeys() },
-      { method: 'POST', pattern: /^\/api\/v1\/keys$/, handler: (req) => this.createKey(req) },
-      { method: 'GET', pattern: new RegExp(`^/api/v1/keys/${id}$`), handler: (_r, [k]) => this.getKey(k!) },
-      { method: 'DELETE', pattern: new RegExp(`^/api/v1/keys/${id}$`), handler: (_r, [k]) => this.revokeKey(k!) },
-      { method: 'GET', pattern: /^\/api\/v1\/policies$/, handler: () => this.listPolicies() },
-      { method: 'POST', pattern: /^\/api\/v1\/policies$/, handler: (req) => this.createPolicy(req) },
-      { method: 'GET', pattern: new RegExp(`^/api/v1/policies/${id}$`), handler: (_r, [p]) => this.getPolicy(p!) },
-      { method: 'PUT', pattern: new RegExp(`^/api/v1/policies/${id}$`), handler: (req, [p]) => this.updatePolicy(req, p!) },
-      { method: 'DELETE', pattern: new RegExp(`^/api/v1/policies/${id}$`), handler: (_r, [p]) => this.deletePolicy(p!) },
-      { method: 'GET', pattern: /^\/api\/v1\/audit$/, handler: (_r, _p, url) => this.queryAudit(url) },
-      { method: 'POST', pattern: /^\/api\/v1\/evaluate$/, handler: (req) => this.evaluate(req) },
+      route('GET', /^\/api\/v1\/keys$/, 'keys.list', () => this.listKeys()),
+      route('POST', /^\/api\/v1\/keys$/, 'keys.create', (req) => this.createKey(req)),
+      route('GET', new RegExp(`^/api/v1/keys/${id}$`), 'keys.get', (_r, [k]) => this.getKey(k!)),
+      route('DELETE', new RegExp(`^/api/v1/keys/${id}$`), 'keys.revoke', (_r, [k]) => this.revokeKey(k!)),
+      route('GET', /^\/api\/v1\/policies$/, 'policies.list', () => this.listPolicies()),
+      route('POST', /^\/api\/v1\/policies$/, 'policies.create', (req) => this.createPolicy(req)),
+      route('GET', new RegExp(`^/api/v1/policies/${id}$`), 'policies.get', (_r, [p]) => this.getPolicy(p!)),
+      route('PUT', new RegExp(`^/api/v1/policies/${id}$`), 'policies.update', (req, [p]) => this.updatePolicy(req, p!)),
+      route('DELETE', new RegExp(`^/api/v1/policies/${id}$`), 'policies.delete', (_r, [p]) => this.deletePolicy(p!)),
+      route('GET', /^\/api\/v1\/audit$/, 'audit.query', (_r, _p, url) => this.queryAudit(url)),
+      route('POST', /^\/api\/v1\/evaluate$/, 'evaluate', (req) => this.evaluate(req)),
     ];
   }
 
+  /**
+   * Serves one admin call. Calls that change keys or policies, and every call with a bad admin token, leave an audit
+   * record (agent "admin", action "admin:<what>", resource "keys/<id>" or "policies/<id>").
+   */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const started = performance.now();
+    const record = startRecord(req.method ?? 'GET', url.pathname, Date.now());
+    record.agent_id = 'admin';
+    let audited = false;
     try {
-      this.authenticate(req);
-      const route = this.match(req.method ?? 'GET', url.pathname);
-      const [status, body] = await route.handler(req, route.params, url);
+      const authenticated = this.authenticate(req);
+      record.decision = authenticated ? 'allow' : 'deny';
+      record.reason_code = authenticated ? 'ADMIN' : 'AUTH_INVALID_ADMIN_TOKEN';
+      audited = !authenticated;
+      if (!authenticated) throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'Admin API needs "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN)');
+      const { route, params } = this.match(req.method ?? 'GET', url.pathname);
+      record.action = route.action;
+      audited = route.changes;
+      const [status, body] = await route.handler(req, params, url);
+      const id = (body as { id?: unknown } | null)?.id ?? params[0];
+      if (typeof id === 'string') record.resource = `${route.action.slice('admin:'.length).split('.')[0]}/${id}`;
       sendJson(res, status, body);
+      record.status = status;
     } catch (err) {
-      sendError(res, toGatewayError(err));
+      const error = toGatewayError(err);
+      sendError(res, error);
+      record.status = error.status;
+      record.error_message = error.message;
     }
+    if (!audited) return;
+    record.latency_ms = Math.round((performance.now() - started) * 1000) / 1000;
+    this.deps.auditWriter.enqueue(record);
   }
 
-  private authenticate(req: IncomingMessage): void {
+  private authenticate(req: IncomingMessage): boolean {
     const auth = req.headers.authorization;
     const token = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
-    if (!token || !constantTimeEqual(token, this.deps.adminToken)) {
-      throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'Admin API needs "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN)');
-    }
+    return token !== '' && constantTimeEqual(token, this.deps.adminToken);
   }
 
-  private match(method: string, pathname: string): { handler: Handler; params: string[] } {
+  private match(method: string, pathname: string): { route: Route; params: string[] } {
     let pathKnown = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(pathname);
       if (!m) continue;
       pathKnown = true;
-      if (route.method === method) return { handler: route.handler, params: m.slice(1) };
+      if (route.method === method) return { route, params: m.slice(1) };
     }
     if (pathKnown) throw new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `${method} is not supported on ${pathname}`);
     throw notFound('unknown_route', `No admin route ${method} ${pathname}`);
   }
 
   private async jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-    if (!isJsonContentType(req.headers['content-type'])) {
-      throw new GatewayError(415, 'invalid_request_error', 'unsupported_content_type', 'Content-Type must be application/json');
-    }
+    requireJsonContentType(req);
     return parseJsonObject(await readBody(req, this.deps.maxBodyBytes));
   }
 
