@@ -158,5 +158,7 @@ test('admin changes and bad admin tokens are audited; admin reads are not', asyn
     [null, null, 'deny', 401],
   ]);
   assert.ok(!admin.some((r) => r.action === 'admin:keys.list'), 'reads are not audited');
+  const revocations = await h.audit('action=admin:keys.revoke');
+  assert.deepEqual(revocations.map((r) => r.resource), [`keys/${created.body.id}`]);
   assert.ok(!JSON.stringify(admin).includes(created.body.key), 'the new secret is never in the audit');
 });

@@ -196,6 +196,7 @@ export class AdminApi {
       provider: q.provider,
       model: q.model,
       key_id: q.key_id,
+      action: q.action,
       decision: q.decision,
       status: q.status,
       since: queryTime(q.since),

@@ -14,7 +14,7 @@ Gateway administration (talks to a running gateway; --url, --token or CZ_GATEWAY
   keys create --name NAME [--attr k=v ...] [--expires-at ISO | --expires-in 30d|12h|15m]
   keys list | keys get ID | keys revoke ID
   policy create FILE | policy list | policy get ID | policy update ID FILE | policy delete ID
-  audit query [--provider P] [--model M] [--key-id K] [--decision allow|deny] [--status N]
+  audit query [--provider P] [--model M] [--key-id K] [--action A] [--decision allow|deny] [--status N]
               [--since T] [--until T] [--limit N] [--cursor C]
   audit tail [--limit N] [--follow] [--interval MS]
 
@@ -190,6 +190,7 @@ async function audit(sub: string | undefined, values: Values): Promise<void> {
     ['provider', 'provider'],
     ['model', 'model'],
     ['key-id', 'key_id'],
+    ['action', 'action'],
     ['decision', 'decision'],
     ['status', 'status'],
     ['since', 'since'],
@@ -254,6 +255,7 @@ export async function runCli(argv: string[]): Promise<void> {
       provider: { type: 'string' },
       model: { type: 'string' },
       'key-id': { type: 'string' },
+      action: { type: 'string' },
       decision: { type: 'string' },
       status: { type: 'string' },
       since: { type: 'string' },

@@ -60,6 +60,7 @@ export interface AuditQuery {
   provider?: string;
   model?: string;
   key_id?: string;
+  action?: string;
   decision?: AuditDecision;
   status?: number;
   since?: number; // inclusive, epoch ms
