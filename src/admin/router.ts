@@ -3,7 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { startRecord } from '../audit/record.js';
+import { elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { PolicyValidationError, type PolicyRegistry } from '../governance/policy-registry.js';
 import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
@@ -95,7 +95,7 @@ export class AdminApi {
       record.error_message = error.message;
     }
     if (!audited) return;
-    record.latency_ms = Math.round((performance.now() - started) * 1000) / 1000;
+    record.latency_ms = elapsedMs(started);
     this.deps.auditWriter.enqueue(record);
   }
 

@@ -16,6 +16,11 @@ export function newRequestId(now: number): string {
   return `req_${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(3, '0')}${processTag}`;
 }
 
+/** Milliseconds since a performance.now() reading, to the microsecond (audit latencies). */
+export function elapsedMs(since: number): number {
+  return Math.round((performance.now() - since) * 1000) / 1000;
+}
+
 export function startRecord(method: string, route: string, now: number): AuditRecord {
   return {
     id: newRequestId(now),

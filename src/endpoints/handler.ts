@@ -7,13 +7,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
-import { applyUsage, startRecord } from '../audit/record.js';
+import { applyUsage, elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { applyDecision } from '../governance/apply-decision.js';
 import { ClientAbort } from '../proxy/client-abort.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
-import { GatewayError, type ErrorType } from '../http/errors.js';
+import { GatewayError, auditUnavailable, type ErrorType } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
@@ -66,7 +66,7 @@ export class LlmEndpointHandler {
       if (done) return;
       done = true;
       record.status = record.client_aborted ? 499 : status;
-      record.latency_ms = round(performance.now() - started);
+      record.latency_ms = elapsedMs(started);
       this.deps.audit.enqueue(record);
     };
     // Cancels the vendor request when the client goes away first.
@@ -116,7 +116,7 @@ export class LlmEndpointHandler {
     record.resource = `${endpoint.vendor.vendor}/${endpoint.model ?? '*'}`;
     if (!this.deps.audit.accepting) {
       record.reason_code = 'AUDIT_UNAVAILABLE';
-      throw new GatewayError(503, 'server_error', 'audit_unavailable', 'The audit store is failing; requests are refused until it recovers (CZ_GATEWAY_AUDIT_FAILURE_MODE=closed)');
+      throw auditUnavailable();
     }
 
     let key: EvalRequest['key'];
@@ -148,7 +148,7 @@ export class LlmEndpointHandler {
       signal: abort,
     });
     const text = await response.body.text();
-    record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+    record.upstream_latency_ms = elapsedMs(upstreamStarted);
     this.debug(endpoint, 'response received', { status: response.statusCode, body: text });
     if (response.statusCode >= 400) throw upstreamError(endpoint.vendor.vendor, response.statusCode, text);
 
@@ -253,6 +253,3 @@ function governedVariables(variables: Record<string, unknown>): Record<string, n
   return out;
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}

@@ -44,4 +44,8 @@ export class GatewayError extends Error {
 export const badRequest = (code: string, message: string, param: string | null = null) =>
   new GatewayError(400, 'invalid_request_error', code, message, param);
 
+/** Fail-closed audit: new requests are refused while the audit store is failing. */
+export const auditUnavailable = () =>
+  new GatewayError(503, 'server_error', 'audit_unavailable', 'The audit store is failing; requests are refused until it recovers (CZ_GATEWAY_AUDIT_FAILURE_MODE=closed)');
+
 export const notFound = (code: string, message: string) => new GatewayError(404, 'not_found_error', code, message);

@@ -8,12 +8,12 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
 import type { AuditWriter } from '../audit/writer.js';
-import { applyUsage, startRecord, usageOf } from '../audit/record.js';
+import { applyUsage, elapsedMs, startRecord, usageOf } from '../audit/record.js';
 import { findUsage, scanUsage } from '../audit/usage-scan.js';
 import { applyDecision } from '../governance/apply-decision.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
-import { GatewayError, badRequest, notFound } from '../http/errors.js';
+import { GatewayError, auditUnavailable, badRequest, notFound } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import { sendError } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
@@ -110,7 +110,7 @@ export class ProviderProxy {
     record.agent_id ??= `${providerName}-direct`;
     if (!this.deps.audit.accepting) {
       record.reason_code = 'AUDIT_UNAVAILABLE';
-      throw new GatewayError(503, 'server_error', 'audit_unavailable', 'The audit store is failing; requests are refused until it recovers (CZ_GATEWAY_AUDIT_FAILURE_MODE=closed)');
+      throw auditUnavailable();
     }
 
     const auth = await this.deps.keys.authenticate(gatewayKey(req), now);
@@ -208,7 +208,7 @@ export class ProviderProxy {
 
     if (response.statusCode >= 400 && !isStream) {
       const text = await response.body.text();
-      record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+      record.upstream_latency_ms = elapsedMs(upstreamStarted);
       const error = upstreamErrorToGateway(upstream.config.name, response.statusCode, text);
       record.error_message = error.message;
       this.fail(ex, error, pickHeaders(response.headers, RATE_LIMIT_HEADERS));
@@ -222,7 +222,7 @@ export class ProviderProxy {
     }
 
     let buf: Buffer = Buffer.from(await response.body.arrayBuffer());
-    record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+    record.upstream_latency_ms = elapsedMs(upstreamStarted);
     if (isJsonContentType(contentType)) {
       if (adapter) {
         const json = parseJsonOrNull(buf.toString('utf8'));
@@ -277,7 +277,7 @@ export class ProviderProxy {
     const parser = new SseParser();
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        if (record.upstream_latency_ms === null) record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+        if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
         // Fast path, most chunks: whole events without tool calls are relayed as they are, without parsing them;
         // usage (on the final event) is read straight from the bytes.
         if (!adapter && parser.pending === '' && !governor?.holding && endsAnEvent(chunk) && !carriesToolCalls(chunk)) {
@@ -339,7 +339,7 @@ export class ProviderProxy {
       }
       if (rest) res.write(rest);
     }
-    if (record.upstream_latency_ms === null) record.upstream_latency_ms = round(performance.now() - upstreamStarted);
+    if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
     res.end();
     this.complete(ex, response.statusCode);
   }
@@ -371,7 +371,7 @@ export class ProviderProxy {
     ex.done = true;
     if (ex.toolCalls.length > 0) ex.record.details = { ...ex.record.details, tool_calls: ex.toolCalls };
     ex.record.status = ex.record.client_aborted ? 499 : status;
-    ex.record.latency_ms = round(performance.now() - ex.started);
+    ex.record.latency_ms = elapsedMs(ex.started);
     this.deps.audit.enqueue(ex.record);
   }
 }
@@ -464,9 +464,6 @@ function toolCallDenied(record: AuditRecord, denied: ToolCallDenied): GatewayErr
   });
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
 
 function validateBody(schema: ZodType<GovernedBody>, value: Record<string, unknown>, record: AuditRecord): GovernedBody {
   const parsed = schema.safeParse(value);
