@@ -88,6 +88,30 @@ test('policy validate: valid file, and every problem with its path (exit 2)', as
   assert.match(notJson.stderr, /not valid JSON/);
 });
 
+test('policy validate: tool_names; policy test: unreadable tool arguments and tool-name case', async () => {
+  const policy = {
+    name: 'files',
+    rules: [
+      { id: 'no-etc', effect: 'deny', action: 'tool:call', resource: '*', conditions: { 'tool.args.path': '/etc/*' } },
+      { id: 'no-delete', effect: 'deny', action: 'tool:call', resource: '*/tools/delete_file' },
+      { id: 'tools', effect: 'allow', action: 'tool:call', resource: '*' },
+    ],
+  };
+  const bad = await cli(['policy', 'validate', await file('tool-names.json', { ...policy, tool_names: 'Exact' })]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stdout, /^\$\.tool_names: must be "case_insensitive" \(the default: tool names ignore case\) or "exact", got "Exact"$/m);
+  const policyFile = await file('files.json', policy);
+  const decide = async (name: string, tool: Record<string, unknown>) => {
+    const res = await cli(['policy', 'test', policyFile, '--request', await file(name, { action: 'tool:call', resource: `mistral/tools/${String(tool.name)}`, tool })]);
+    assert.equal(res.code, 0, res.stderr);
+    return JSON.parse(res.stdout) as { decision: string; rule: string };
+  };
+  assert.equal((await decide('ok.json', { name: 'read_file', arguments: { path: '/tmp/x' } })).rule, 'tools');
+  assert.equal((await decide('cut.json', { name: 'read_file', arguments: '{"path": "/etc/pa' })).rule, 'no-etc');
+  assert.equal((await decide('flag.json', { name: 'read_file', arguments: {}, arguments_invalid: true })).rule, 'no-etc');
+  assert.equal((await decide('case.json', { name: 'Delete_File', arguments: {} })).rule, 'no-delete');
+});
+
 test('policy test: prints the decision; bad request files are named', async () => {
   const policyFile = await file('seed.json', SEED_POLICY);
   const res = await cli(['policy', 'test', policyFile, '--request', await file('big.json', BIG)]);

@@ -37,6 +37,33 @@ test('tool requests: conditions see the tool arguments', async () => {
   assert.equal(no.body.reason_code, 'NO_RULE_MATCH');
 });
 
+test('tool requests: unreadable arguments fail closed, tool names ignore case', async () => {
+  const policy = {
+    name: 'files',
+    rules: [
+      { id: 'no-etc', effect: 'deny', action: 'tool:call', resource: '*', conditions: { 'tool.args.path': '/etc/*' } },
+      { id: 'no-delete', effect: 'deny', action: 'tool:call', resource: '*/tools/delete_file' },
+      { id: 'tools', effect: 'allow', action: 'tool:call', resource: '*' },
+    ],
+  };
+  const evaluate = (tool: Record<string, unknown>) =>
+    h.admin('POST', '/api/v1/evaluate', { policies: [policy], request: { action: 'tool:call', resource: `mistral/tools/${String(tool.name)}`, tool } });
+  assert.equal((await evaluate({ name: 'read_file', arguments: { path: '/tmp/x' } })).body.rule, 'tools');
+  assert.equal((await evaluate({ name: 'read_file', arguments: { path: '/tmp/x' }, arguments_invalid: true })).body.rule, 'no-etc');
+  const unparsable = await evaluate({ name: 'read_file', arguments: '{"path": "/etc/pa' });
+  assert.deepEqual([unparsable.status, unparsable.body.decision, unparsable.body.rule], [200, 'deny', 'no-etc']);
+  assert.match(unparsable.body.reason, /fail closed/);
+  assert.equal((await evaluate({ name: 'DELETE_FILE', arguments: {} })).body.rule, 'no-delete');
+  const bad = await evaluate({ name: 'x', arguments: {}, arguments_invalid: 'yes' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.param, 'request.tool.arguments_invalid');
+  // the live policy set reads the flag too
+  const { id } = await h.createPolicy(policy);
+  const live = await h.admin('POST', '/api/v1/evaluate', { request: { action: 'tool:call', resource: 'mistral/tools/read_file', tool: { name: 'read_file', arguments: {}, arguments_invalid: true } } });
+  assert.deepEqual([live.body.decision, live.body.rule], ['deny', 'no-etc']);
+  await h.admin('DELETE', `/api/v1/policies/${id}`);
+});
+
 test('without policies: the live policy set decides', async () => {
   const observe = await h.admin('POST', '/api/v1/evaluate', { request: BIG });
   assert.equal(observe.body.reason_code, 'OBSERVE_MODE_NO_POLICY');

@@ -9,6 +9,8 @@ import {
   RULE_MATCH,
   type EvalRequest,
   type PolicyDocument,
+  toolArgumentsInvalid,
+  toolCallFacts,
   type Rule,
 } from '../src/policy/index.js';
 
@@ -380,7 +382,15 @@ describe('conditions', () => {
     { name: 'tool.args object value matches no pattern', conditions: { 'not_only_tool.args.to': '*@example.com' }, request: toolCall('send_email', { to: { address: 'x@evil.test' } }), holds: true },
     { name: 'tool.args missing path', conditions: { 'not_tool.args.to': '*@example.com' }, request: toolCall('send_email', {}), holds: false },
     { name: 'tool.args null is missing', conditions: { 'tool.args.to_exists': false }, request: toolCall('send_email', { to: null }), holds: true },
-    { name: 'tool.args on unparsable (string) arguments', conditions: { 'tool.args.to_exists': true }, request: toolCall('send_email', '{not json'), holds: false },
+    // tool.args_invalid (how tool.args.<path> behaves on invalid arguments: "unreadable tool arguments" below)
+    { name: 'tool.args_invalid on unparsable arguments', conditions: { 'tool.args_invalid': true }, request: toolCall('send_email', '{not json'), holds: true },
+    { name: 'tool.args_invalid on JSON that is not an object', conditions: { 'tool.args_invalid': true }, request: toolCall('send_email', ['a@x']), holds: true },
+    { name: 'tool.args_invalid false on an object', conditions: { 'tool.args_invalid': false }, request: toolCall('send_email', { to: 'a@x' }), holds: true },
+    { name: 'tool.args_invalid false on blank text', conditions: { 'tool.args_invalid': false }, request: toolCall('send_email', '  '), holds: true },
+    { name: 'tool.args_invalid: the explicit flag wins', conditions: { 'tool.args_invalid': true }, request: { ...toolCall('x', { a: 1 }), tool: { name: 'x', arguments: { a: 1 }, arguments_invalid: true } }, holds: true },
+    { name: 'tool.args_invalid is missing without a tool call', conditions: { 'tool.args_invalid': false }, request: chat({}), holds: false },
+    { name: 'tool.args_invalid_exists without a tool call', conditions: { 'tool.args_invalid_exists': false }, request: chat({}), holds: true },
+    { name: 'not_tool.args_invalid on an object', conditions: { 'not_tool.args_invalid': true }, request: toolCall('x', {}), holds: true },
     { name: 'tool.args _contains', conditions: { 'tool.args.query_contains': 'drop table' }, request: toolCall('run_sql', { query: 'DROP TABLE users' }), holds: true },
     { name: 'tool.args _detects', conditions: { 'tool.args.body_detects': 'credit_card' }, request: toolCall('send_email', { body: 'pay with 4111-1111-1111-1111' }), holds: true },
     { name: 'tool.args without a tool call', conditions: { 'tool.args.to_exists': false }, request: chat({}), holds: true },
@@ -436,6 +446,186 @@ describe('tool-call governance', () => {
   });
   it('denies send_email without a recipient', () => {
     assert.equal(call('send_email', {}).rule, 'mail-needs-recipient');
+  });
+});
+
+describe('toolCallFacts builds the tool facts from the raw argument text', () => {
+  const cases: { name: string; raw: string; arguments: unknown; invalid: boolean }[] = [
+    { name: 'a JSON object', raw: '{"path": "/etc/passwd"}', arguments: { path: '/etc/passwd' }, invalid: false },
+    { name: 'an empty object', raw: '{}', arguments: {}, invalid: false },
+    { name: 'empty text is {}', raw: '', arguments: {}, invalid: false },
+    { name: 'whitespace-only text is {}', raw: ' \n\t ', arguments: {}, invalid: false },
+    { name: 'unparsable text stays the raw string', raw: '{"path": "/etc/passwd"', arguments: '{"path": "/etc/passwd"', invalid: true },
+    { name: 'a JSON array', raw: '[{"path": "/etc/passwd"}]', arguments: [{ path: '/etc/passwd' }], invalid: true },
+    { name: 'a JSON string', raw: '"{\\"path\\": 1}"', arguments: '{"path": 1}', invalid: true },
+    { name: 'a JSON number', raw: '42', arguments: 42, invalid: true },
+    { name: 'JSON null', raw: 'null', arguments: null, invalid: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const facts = toolCallFacts('read_file', c.raw);
+      assert.deepEqual(facts, { name: 'read_file', arguments: c.arguments, arguments_invalid: c.invalid });
+      assert.equal(toolArgumentsInvalid({ name: 'read_file', arguments: facts.arguments }), c.invalid, 'derived from arguments alone');
+    });
+  }
+
+  it('derives the flag from {name, arguments} when a caller does not pass it', () => {
+    const derived: [unknown, boolean][] = [[{ a: 1 }, false], [undefined, false], ['', false], ['  ', false], ['{bad', true], [[1], true], [null, true], [3, true]];
+    for (const [args, invalid] of derived) assert.equal(toolArgumentsInvalid({ name: 't', arguments: args }), invalid, JSON.stringify(args));
+    assert.equal(toolArgumentsInvalid({ name: 't', arguments: { a: 1 }, arguments_invalid: true }), true);
+    assert.equal(toolArgumentsInvalid({ name: 't', arguments: '{bad', arguments_invalid: false }), false);
+  });
+});
+
+/**
+ * Fail closed on tool arguments that cannot be read: a tool.args.<path> condition, whatever its form, holds in a deny
+ * rule and is false in an allow (warn, audit) rule. Each case: the rule's conditions, the raw argument text, and
+ * whether the rule matches as a deny and as an allow.
+ */
+describe('unreadable tool arguments', () => {
+  const request = (raw: string): EvalRequest => ({ action: 'tool:call', resource: 'mistral/tools/delete_file', tool: toolCallFacts('delete_file', raw) });
+  const cases: { name: string; conditions: Record<string, unknown>; raw: string; deny: boolean; allow: boolean }[] = [
+    { name: 'glob: readable and matching', conditions: { 'tool.args.path': '/etc/*' }, raw: '{"path": "/etc/passwd"}', deny: true, allow: true },
+    { name: 'glob: readable, not matching', conditions: { 'tool.args.path': '/etc/*' }, raw: '{"path": "/tmp/x"}', deny: false, allow: false },
+    { name: 'glob: unparsable', conditions: { 'tool.args.path': '/etc/*' }, raw: '{"path": "/etc/passwd"', deny: true, allow: false },
+    { name: 'glob: unparsable, other text', conditions: { 'tool.args.path': '/etc/*' }, raw: 'path=/etc/passwd', deny: true, allow: false },
+    { name: 'glob: a JSON array', conditions: { 'tool.args.path': '/etc/*' }, raw: '[{"path": "/etc/passwd"}]', deny: true, allow: false },
+    { name: 'glob: a JSON string', conditions: { 'tool.args.path': '/etc/*' }, raw: '"/etc/passwd"', deny: true, allow: false },
+    { name: 'glob: JSON null', conditions: { 'tool.args.path': '/etc/*' }, raw: 'null', deny: true, allow: false },
+    { name: 'glob: empty text is {} (path missing)', conditions: { 'tool.args.path': '/etc/*' }, raw: '', deny: false, allow: false },
+    { name: 'not_: unparsable', conditions: { 'not_tool.args.path': '/tmp/*' }, raw: '{', deny: true, allow: false },
+    { name: 'only_: unparsable', conditions: { 'only_tool.args.path': '/tmp/*' }, raw: '{', deny: true, allow: false },
+    { name: 'not_only_: unparsable', conditions: { 'not_only_tool.args.to': '*@example.com' }, raw: '{', deny: true, allow: false },
+    { name: '_exists true: unparsable', conditions: { 'tool.args.path_exists': true }, raw: '{', deny: true, allow: false },
+    { name: '_exists false: unparsable', conditions: { 'tool.args.path_exists': false }, raw: '{', deny: true, allow: false },
+    { name: '_exists false: empty text', conditions: { 'tool.args.path_exists': false }, raw: '', deny: true, allow: true },
+    { name: '_gt: unparsable', conditions: { 'tool.args.amount_gt': 1000 }, raw: '{"amount": 5', deny: true, allow: false },
+    { name: '_contains: unparsable', conditions: { 'tool.args.query_contains': 'drop' }, raw: 'DROP TABLE', deny: true, allow: false },
+    { name: '_detects: unparsable', conditions: { 'tool.args.body_detects': 'email' }, raw: '{', deny: true, allow: false },
+    { name: 'AND with another condition that fails', conditions: { 'tool.args.path': '/etc/*', 'key.id': 'nobody' }, raw: '{', deny: false, allow: false },
+    { name: 'other facts are not affected', conditions: { 'tool.name': 'delete_file' }, raw: '{', deny: true, allow: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const rule = { action: 'tool:call', resource: '*/tools/*', conditions: c.conditions };
+      const denied = decide([{ name: 'p', rules: [{ id: 'r', effect: 'deny', ...rule }, ALLOW_ALL] }], request(c.raw));
+      assert.equal(denied.decision, c.deny ? 'deny' : 'allow', 'as a deny rule');
+      for (const effect of ['allow', 'warn', 'audit'] as const) {
+        const allowed = decide([{ name: 'p', rules: [{ effect, ...rule }] }], request(c.raw));
+        assert.equal(allowed.decision, c.allow ? 'allow' : 'deny', `as an ${effect} rule`);
+      }
+    });
+  }
+
+  it('explains a fail-closed denial', () => {
+    const d = decide([{ name: 'files', rules: [{ id: 'no-etc', effect: 'deny', action: 'tool:call', resource: '*', conditions: { 'tool.args.path': '/etc/*' } }, ALLOW_ALL] }], request('{"path": "/etc/pa'));
+    assert.deepEqual([d.decision, d.rule], ['deny', 'no-etc']);
+    assert.equal(d.reason, 'denied by rule no-etc of policy files: tool.args.path unreadable: the tool arguments are not a JSON object (fail closed)');
+  });
+
+  it('the docs/policies.md example (section 11)', () => {
+    const noEtc: Rule = { id: 'no-etc', effect: 'deny', action: 'tool:call', resource: '*/tools/*', conditions: { 'tool.args.path': '/etc/*' } };
+    const tmpOnly: Rule = { id: 'tmp-only', effect: 'allow', action: 'tool:call', resource: '*/tools/read_file', conditions: { 'only_tool.args.path': '/tmp/*' } };
+    const files = snapshot([{ name: 'files', rules: [noEtc, tmpOnly] }]);
+    const read = (raw: string) => files.evaluate({ action: 'tool:call', resource: 'mistral/tools/read_file', tool: toolCallFacts('read_file', raw) });
+    assert.equal(read('{"path": "/tmp/a"}').rule, 'tmp-only');
+    for (const raw of ['{"path": "/etc/passwd"}', '{"path": "/etc/passwd"', 'path=/etc/passwd', '[{"path": "/etc/passwd"}]']) {
+      assert.deepEqual([read(raw).decision, read(raw).rule], ['deny', 'no-etc'], raw);
+    }
+    const withoutDeny = snapshot([{ name: 'files', rules: [tmpOnly] }]);
+    assert.equal(withoutDeny.evaluate({ action: 'tool:call', resource: 'mistral/tools/read_file', tool: toolCallFacts('read_file', '{"path": "/tmp/a"') }).reason_code, NO_RULE_MATCH);
+  });
+
+  it('callers that pass {name, arguments} without the flag get the same decisions', () => {
+    const guard = snapshot([{ name: 'p', rules: [{ effect: 'deny', action: 'tool:call', resource: '*', conditions: { 'tool.args.path': '/etc/*' } }, ALLOW_ALL] }]);
+    const legacy = (args: unknown) => guard.evaluate({ action: 'tool:call', resource: 'mistral/tools/read_file', tool: { name: 'read_file', arguments: args } }).decision;
+    assert.deepEqual([legacy('{not json'), legacy([1]), legacy({ path: '/etc/x' }), legacy({ path: '/tmp/x' }), legacy('')], ['deny', 'deny', 'deny', 'allow', 'allow']);
+  });
+});
+
+/**
+ * Tool names are case-insensitive by default (a runtime may resolve Delete_File to delete_file): the tool:call
+ * resource, tool.name and tools. Each case is evaluated as a deny next to an allow-all rule, in the default mode and
+ * with "tool_names": "exact".
+ */
+describe('tool names ignore case', () => {
+  const call = (name: string, provider = 'mistral'): EvalRequest => ({ action: 'tool:call', resource: `${provider}/tools/${name}`, provider, tool: toolCallFacts(name, '{}') });
+  const declaring = (...names: string[]) => chat({ tools: names.map((name) => ({ type: 'function', function: { name } })) });
+  const cases: { name: string; rule: Partial<Rule>; request: EvalRequest; denied: boolean; exact: boolean }[] = [
+    { name: 'resource: Delete_File', rule: { resource: '*/tools/delete_file' }, request: call('Delete_File'), denied: true, exact: false },
+    { name: 'resource: DELETE_FILE', rule: { resource: '*/tools/delete_file' }, request: call('DELETE_FILE'), denied: true, exact: false },
+    { name: 'resource: the same case', rule: { resource: '*/tools/delete_file' }, request: call('delete_file'), denied: true, exact: true },
+    { name: 'resource: glob', rule: { resource: 'mistral/tools/delete_*' }, request: call('DELETE_USER'), denied: true, exact: false },
+    { name: 'resource: ? glob', rule: { resource: 'mistral/tools/delete_fil?' }, request: call('DELETE_FILE'), denied: true, exact: false },
+    { name: 'resource: upper-case pattern', rule: { resource: '*/tools/Delete_File' }, request: call('delete_file'), denied: true, exact: false },
+    { name: 'resource: pattern list', rule: { resource: ['openai/tools/x', '*/tools/delete_file'] }, request: call('Delete_File'), denied: true, exact: false },
+    { name: 'resource: another tool', rule: { resource: '*/tools/delete_file' }, request: call('Delete_Files'), denied: false, exact: false },
+    { name: 'not_resource: ignores case too', rule: { resource: '*/tools/*', not_resource: '*/tools/read_file' }, request: call('READ_FILE'), denied: false, exact: true },
+    { name: 'resource: non-ASCII letters fold', rule: { resource: '*/tools/écrire' }, request: call('ÉCRIRE'), denied: true, exact: false },
+    { name: 'resource: long s folds like s (casefold)', rule: { resource: '*/tools/send_email' }, request: call('ſend_email'), denied: true, exact: false },
+    { name: 'resource: only tool:call resources fold', rule: { action: '*', resource: 'mistral/mistral-large-*' }, request: chat({ model: 'Mistral-Large-latest' }), denied: false, exact: false },
+    { name: 'tool.name: Delete_File', rule: { conditions: { 'tool.name': 'delete_file' } }, request: call('Delete_File'), denied: true, exact: false },
+    { name: 'tool.name: DELETE_FILE glob', rule: { conditions: { 'tool.name': 'delete_*' } }, request: call('DELETE_FILE'), denied: true, exact: false },
+    { name: 'tool.name: list', rule: { conditions: { 'tool.name': ['x', 'Delete_File'] } }, request: call('dElEtE_fIlE'), denied: true, exact: false },
+    { name: 'not_tool.name: ignores case too', rule: { conditions: { 'not_tool.name': 'read_file' } }, request: call('Read_File'), denied: false, exact: true },
+    { name: 'tool.name_contains already ignores case', rule: { conditions: { 'tool.name_contains': 'delete' } }, request: call('DELETE_FILE'), denied: true, exact: true },
+    { name: 'tools: a declared Delete_File', rule: { action: 'llm:chat.completions', resource: '*', conditions: { tools: 'delete_file' } }, request: declaring('search', 'Delete_File'), denied: true, exact: false },
+    { name: 'tools: DELETE_* glob', rule: { action: 'llm:chat.completions', resource: '*', conditions: { tools: 'delete_*' } }, request: declaring('DELETE_USER'), denied: true, exact: false },
+    { name: 'only_tools: every declared tool, any case', rule: { action: 'llm:chat.completions', resource: '*', conditions: { not_only_tools: ['search', 'calc'] } }, request: declaring('Search', 'CALC'), denied: false, exact: true },
+    { name: 'not_tools: none of them, any case', rule: { action: 'llm:chat.completions', resource: '*', conditions: { not_tools: 'shell' } }, request: declaring('SHELL'), denied: false, exact: true },
+    { name: 'model names stay case-sensitive', rule: { action: '*', resource: '*', conditions: { model: 'mistral-large-latest' } }, request: chat({ model: 'Mistral-Large-Latest' }), denied: false, exact: false },
+    { name: 'key ids stay case-sensitive', rule: { conditions: { 'key.id': 'key_a' } }, request: { ...call('x'), key: { id: 'KEY_A', attributes: {} } }, denied: false, exact: false },
+    { name: 'attributes stay case-sensitive', rule: { conditions: { 'key.team': 'ops' } }, request: { ...call('x'), key: { id: 'k', attributes: { team: 'OPS' } } }, denied: false, exact: false },
+    // the resource-head index (rules indexed by their provider prefix) with mixed-case names
+    { name: 'index: exact head, mixed-case tool', rule: { resource: 'mistral/tools/delete_file' }, request: call('Delete_File'), denied: true, exact: false },
+    { name: 'index: mixed-case head in the pattern', rule: { resource: 'Mistral/tools/delete_file' }, request: call('DELETE_FILE'), denied: true, exact: false },
+    { name: 'index: mixed-case head in the request', rule: { resource: 'mistral/tools/delete_*' }, request: call('Delete_File', 'MISTRAL'), denied: true, exact: false },
+    { name: 'index: another provider', rule: { resource: 'openai/tools/delete_*' }, request: call('Delete_File'), denied: false, exact: false },
+    { name: 'index: a mixed-case head outside tool calls is exact', rule: { action: '*', resource: 'Mistral/*' }, request: chat({}, { resource: 'Mistral/x' }), denied: true, exact: true },
+    { name: 'index: ... and does not fold', rule: { action: '*', resource: 'Mistral/*' }, request: chat({}, { resource: 'mistral/x' }), denied: false, exact: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const rule = { effect: 'deny', action: 'tool:call', resource: '*', ...c.rule } as Rule;
+      const other: Rule = { effect: 'deny', action: 'tool:call', resource: 'zzz/tools/*' }; // another indexed head
+      const folded = decide([{ name: 'p', rules: [other, rule, ALLOW_ALL] }], c.request);
+      assert.equal(folded.decision, c.denied ? 'deny' : 'allow', 'by default (case_insensitive)');
+      assert.equal(decide([{ name: 'p', tool_names: 'case_insensitive', rules: [other, rule, ALLOW_ALL] }], c.request).decision, folded.decision, 'explicit case_insensitive');
+      const exact = decide([{ name: 'p', tool_names: 'exact', rules: [other, rule, ALLOW_ALL] }], c.request);
+      assert.equal(exact.decision, c.exact ? 'deny' : 'allow', 'with tool_names exact');
+    });
+  }
+
+  it('the mode is per policy', () => {
+    const policies: PolicyDocument[] = [
+      { name: 'exact', tool_names: 'exact', rules: [{ id: 'exact-deny', effect: 'deny', action: 'tool:call', resource: '*/tools/delete_file' }] },
+      { name: 'folded', rules: [{ id: 'folded-deny', effect: 'deny', action: 'tool:call', resource: '*/tools/delete_file' }, ALLOW_ALL] },
+    ];
+    const guard = snapshot(policies);
+    assert.equal(guard.evaluate(call('delete_file')).rule, 'exact-deny');
+    assert.equal(guard.evaluate(call('Delete_File')).rule, 'folded-deny');
+    const exactOnly = snapshot([policies[0] as PolicyDocument, { name: 'all', rules: [ALLOW_ALL] }]);
+    assert.equal(exactOnly.evaluate(call('Delete_File')).decision, 'allow');
+  });
+
+  it('an allow matches any case too, and the reason shows the name as called', () => {
+    const guard = snapshot([{ name: 'tools', rules: [{ id: 'read', effect: 'allow', action: 'tool:call', resource: 'mistral/tools/read_file', conditions: { 'tool.name': 'read_*' } }] }]);
+    const d = guard.evaluate(call('Read_File'));
+    assert.deepEqual([d.decision, d.rule], ['allow', 'read']);
+    assert.equal(d.reason, 'allowed by rule read of policy tools: tool.name Read_File matches read_* (ignoring case)');
+  });
+
+  it('the index still separates providers and actions over many heads', () => {
+    const rules: Rule[] = ['mistral', 'OpenAI', 'deepseek'].flatMap((p) => [
+      { id: `deny-${p}`, effect: 'deny', action: 'tool:call', resource: `${p}/tools/delete_*` } as Rule,
+      { id: `allow-${p}`, effect: 'allow', action: 'tool:call', resource: `${p}/tools/*` } as Rule,
+    ]);
+    const guard = snapshot([{ name: 'p', rules }]);
+    assert.equal(guard.evaluate(call('DELETE_X', 'openai')).rule, 'deny-OpenAI');
+    assert.equal(guard.evaluate(call('Read_X', 'OPENAI')).rule, 'allow-OpenAI');
+    assert.equal(guard.evaluate(call('Delete_X', 'DeepSeek')).rule, 'deny-deepseek');
+    assert.equal(guard.evaluate(call('delete_x', 'groq')).reason_code, NO_RULE_MATCH);
+    assert.equal(guard.evaluate({ action: 'llm:chat.completions', resource: 'OPENAI/tools/read_x' }).reason_code, NO_RULE_MATCH);
   });
 });
 

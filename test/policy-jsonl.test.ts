@@ -48,6 +48,25 @@ describe('evaluateJsonLine', () => {
     assert.equal(line({ policies: [policy], request: { ...request, key: { id: 'key_1' } } }).decision, 'deny');
   });
 
+  it('tool calls: arguments_invalid (given or derived) and tool names that differ in case', () => {
+    const policy = {
+      name: 'files',
+      rules: [
+        { id: 'no-etc', effect: 'deny', action: 'tool:call', resource: '*', conditions: { 'tool.args.path': '/etc/*' } },
+        { id: 'no-delete', effect: 'deny', action: 'tool:call', resource: '*/tools/delete_file' },
+        { effect: 'allow', action: 'tool:call', resource: '*' },
+      ],
+    };
+    const call = (tool: Record<string, unknown>) => line({ policies: [policy], request: { action: 'tool:call', resource: `mistral/tools/${String(tool.name)}`, tool } });
+    assert.equal(call({ name: 'read_file', arguments: { path: '/tmp/x' } }).decision, 'allow');
+    assert.equal(call({ name: 'read_file', arguments: { path: '/tmp/x' }, arguments_invalid: true }).rule, 'no-etc');
+    assert.equal(call({ name: 'read_file', arguments: '{"path": "/etc/pa' }).rule, 'no-etc');
+    assert.equal(call({ name: 'read_file', arguments: '' }).decision, 'allow');
+    assert.equal(call({ name: 'Delete_File', arguments: {} }).rule, 'no-delete');
+    assert.equal(line({ policies: [{ ...policy, tool_names: 'exact' }], request: { action: 'tool:call', resource: 'mistral/tools/Delete_File', tool: { name: 'Delete_File', arguments: {} } } }).decision, 'allow');
+    assert.match(String(call({ name: 'x', arguments: {}, arguments_invalid: 'yes' }).error), /\$\.request\.tool\.arguments_invalid: /);
+  });
+
   it('observe mode with no policies, strict on request', () => {
     assert.equal(line({ policies: [], request: chatRequest({}) }).reason_code, 'OBSERVE_MODE_NO_POLICY');
     assert.equal(line({ policies: [], request: chatRequest({}), strict: true }).reason_code, 'NO_POLICY');

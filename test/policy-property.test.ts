@@ -1,28 +1,51 @@
 /**
  * The compiled engine (indexes, fast glob paths, cost-ordered conditions, lazy facts) against a deliberately naive
- * reference evaluator written here from the documented semantics: plain loops over every rule, a RegExp per glob,
- * facts re-read from the request for every condition.
+ * reference evaluator written here from the documented semantics: plain loops over every rule, a RegExp per glob
+ * (with the `i` flag where tool names ignore case), facts re-read from the request for every condition, tool argument
+ * validity re-derived from the raw argument text.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compileGlob } from '../src/policy/glob.js';
-import { compilePolicies, type Decision, type EvalRequest, type PolicyDocument, type Rule } from '../src/policy/index.js';
+import { compilePolicies, toolCallFacts, type Decision, type EvalRequest, type PolicyDocument, type Rule } from '../src/policy/index.js';
 
 // ---------- the reference evaluator ----------
 
-function globRegex(pattern: string): RegExp {
+function globRegex(pattern: string, ignoreCase = false): RegExp {
   let source = '';
   for (const ch of pattern) {
     if (ch === '*') source += '[\\s\\S]*';
     else if (ch === '?') source += '[\\s\\S]';
     else source += `\\u{${ch.codePointAt(0)?.toString(16)}}`;
   }
-  return new RegExp(`^${source}$`, 'u');
+  return new RegExp(`^${source}$`, ignoreCase ? 'iu' : 'u');
 }
 
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const anyGlob = (patterns: unknown, value: string) => list(patterns as string | string[]).some((p) => globRegex(p).test(value));
+const anyGlob = (patterns: unknown, value: string, ignoreCase = false) => list(patterns as string | string[]).some((p) => globRegex(p, ignoreCase).test(value));
+
+/** The raw argument text each generated tool call was built from (the model's output, as the gateway receives it). */
+const rawArguments = new WeakMap<EvalRequest, string>();
+
+/** docs/policies.md: blank text is {}; valid when the text parses to a JSON object. undefined = not a tool call. */
+function readArguments(req: EvalRequest): { invalid: boolean; value: unknown } | undefined {
+  if (!req.tool) return undefined;
+  const raw = rawArguments.get(req) ?? '';
+  if (/^\s*$/.test(raw)) return { invalid: false, value: {} };
+  try {
+    const value: unknown = JSON.parse(raw);
+    return { invalid: typeof value !== 'object' || value === null || Array.isArray(value), value };
+  } catch {
+    return { invalid: true, value: raw };
+  }
+}
+
+/** How the rule being tested reads the request: its policy's tool_names mode and its effect. */
+interface RuleContext {
+  ignoreToolCase: boolean;
+  effect: string;
+}
 
 /** Reads one fact the way docs/policies.md defines it; undefined = missing; arrays = several values. */
 function readFact(name: string, req: EvalRequest): unknown {
@@ -36,6 +59,10 @@ function readFact(name: string, req: EvalRequest): unknown {
       if (!body) return undefined;
       if (body.stream === undefined) return false;
       return typeof body.stream === 'boolean' ? body.stream : undefined;
+    case 'tool.name':
+      return req.tool?.name;
+    case 'tool.args_invalid':
+      return readArguments(req)?.invalid;
     case 'tools':
       if (!body) return undefined;
       return Array.isArray(body.tools) ? body.tools.map((t: { function: { name: string } }) => t.function.name) : [];
@@ -46,8 +73,9 @@ function readFact(name: string, req: EvalRequest): unknown {
       return body.messages.map((m: { content: string }) => m.content).join('\n');
     case 'tool.args.to':
     case 'tool.args.n': {
-      const args = req.tool?.arguments as Record<string, unknown> | undefined;
-      const value = args?.[name.slice('tool.args.'.length)];
+      const args = readArguments(req);
+      if (!args || args.invalid) return undefined;
+      const value = (args.value as Record<string, unknown>)[name.slice('tool.args.'.length)];
       const values = (Array.isArray(value) ? value : [value]).filter((v) => v !== undefined && v !== null);
       return values.length > 0 ? values : undefined;
     }
@@ -56,11 +84,11 @@ function readFact(name: string, req: EvalRequest): unknown {
   }
 }
 
-function singleValueTest(op: string, operands: unknown, value: unknown): boolean {
+function singleValueTest(op: string, operands: unknown, value: unknown, ignoreCase: boolean): boolean {
   const ops = list(operands);
   switch (op) {
     case 'match':
-      return ops.some((o) => (typeof o === 'string' ? typeof value === 'string' && globRegex(o).test(value) : o === value));
+      return ops.some((o) => (typeof o === 'string' ? typeof value === 'string' && globRegex(o, ignoreCase).test(value) : o === value));
     case 'gt':
       return typeof value === 'number' && ops.some((o) => value > (o as number));
     case 'lt':
@@ -74,7 +102,7 @@ function singleValueTest(op: string, operands: unknown, value: unknown): boolean
   }
 }
 
-function conditionHolds(key: string, operands: unknown, req: EvalRequest): boolean {
+function conditionHolds(key: string, operands: unknown, req: EvalRequest, rule: RuleContext): boolean {
   if (key === 'time_of_day' || key === 'weekday') {
     const now = new Date(req.now as number);
     if (key === 'weekday') return list(operands as string[]).includes(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][now.getUTCDay()] as string);
@@ -85,11 +113,15 @@ function conditionHolds(key: string, operands: unknown, req: EvalRequest): boole
   const m = /^(not_)?(only_)?(.+?)(?:_(gt|lt|eq|contains|exists))?$/.exec(key);
   if (!m) throw new Error(key);
   const [, not, only, factName = '', op = 'match'] = m;
+  // Fail closed: unreadable arguments make every tool.args.<path> condition hold in a deny rule, and in no other.
+  if (factName.startsWith('tool.args.') && readArguments(req)?.invalid === true) return rule.effect === 'deny';
   const value = readFact(factName, req);
   if (op === 'exists') return (value !== undefined) === operands;
   if (value === undefined) return false;
   const values = Array.isArray(value) ? value : [value];
-  const result = only ? values.every((v) => singleValueTest(op, operands, v)) : values.some((v) => singleValueTest(op, operands, v));
+  const ignoreCase = rule.ignoreToolCase && (factName === 'tool.name' || factName === 'tools');
+  const test = (v: unknown) => singleValueTest(op, operands, v, ignoreCase);
+  const result = only ? values.every(test) : values.some(test);
   return not ? !result : result;
 }
 
@@ -104,14 +136,16 @@ function inScope(scope: PolicyDocument['scope'], req: EvalRequest): boolean {
   });
 }
 
-function ruleMatches(rule: Rule, req: EvalRequest): boolean {
+function ruleMatches(rule: Rule, req: EvalRequest, ignoreToolCase: boolean): boolean {
   const action = req.action.toLowerCase();
   const lowerAll = (v: Rule['action']) => list(v).map((p) => p.toLowerCase());
   if (rule.action !== undefined && !anyGlob(lowerAll(rule.action), action)) return false;
   if (rule.not_action !== undefined && anyGlob(lowerAll(rule.not_action), action)) return false;
-  if (rule.resource !== undefined && !anyGlob(rule.resource, req.resource)) return false;
-  if (rule.not_resource !== undefined && anyGlob(rule.not_resource, req.resource)) return false;
-  return Object.entries(rule.conditions ?? {}).every(([key, operands]) => conditionHolds(key, operands, req));
+  const foldResource = ignoreToolCase && action === 'tool:call';
+  if (rule.resource !== undefined && !anyGlob(rule.resource, req.resource, foldResource)) return false;
+  if (rule.not_resource !== undefined && anyGlob(rule.not_resource, req.resource, foldResource)) return false;
+  const context = { ignoreToolCase, effect: rule.effect };
+  return Object.entries(rule.conditions ?? {}).every(([key, operands]) => conditionHolds(key, operands, req, context));
 }
 
 interface ReferenceDecision {
@@ -133,7 +167,7 @@ function referenceEvaluate(policies: PolicyDocument[], req: EvalRequest, strict:
   for (const policy of policies) {
     if (!inScope(policy.scope, req)) continue;
     policy.rules.forEach((rule, index) => {
-      if (ruleMatches(rule, req)) matched.push({ policy: policy.name, rule: rule.id ?? String(index), effect: rule.effect });
+      if (ruleMatches(rule, req, policy.tool_names !== 'exact')) matched.push({ policy: policy.name, rule: rule.id ?? String(index), effect: rule.effect });
     });
   }
   const deny = matched.find((m) => m.effect === 'deny');
@@ -166,10 +200,12 @@ function comparable(d: Decision): ReferenceDecision {
 const text = (chars: string[], minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...chars), minLength, maxLength });
 const oneOrMany = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.array(arb, { minLength: 1, maxLength: 3 }));
 
-const actionPattern = text(['a', 'B', ':', '*', '?'], 1, 4);
-const resourcePattern = text(['a', 'b', '/', '*', '?'], 1, 5);
+const actionPattern = fc.oneof(text(['a', 'B', ':', '*', '?'], 1, 4), fc.constantFrom('tool:call', 'TOOL:*'));
+// Heads that differ only in case ("a/" and "A/") exercise the resource-head index.
+const resourcePattern = fc.oneof(text(['a', 'A', 'b', '/', '*', '?'], 1, 5), fc.constantFrom('A/*', 'a/B', 'A/b*', '*/b'));
 const modelPattern = fc.constantFrom('m1', 'm2', 'm*', '?2', '*');
-const toolPattern = fc.constantFrom('t1', 't2', 't*');
+const toolPattern = fc.constantFrom('t1', 'T2', 't*');
+const toolNamePattern = fc.constantFrom('send', 'SEND', 's*', 'T?');
 const recipientPattern = fc.constantFrom('*@ok', 'a@ok', 'b*');
 const smallInt = fc.integer({ min: 0, max: 10 });
 const clock = fc.constantFrom('00:00', '06:00', '09:30', '12:00', '18:00', '23:59');
@@ -183,7 +219,8 @@ const condition: fc.Arbitrary<[string, unknown]> = fc.oneof(
   fc.tuple(fc.constantFrom('prompt_contains', 'not_prompt_contains'), oneOrMany(fc.constantFrom('HELLO', 'bye'))),
   fc.tuple(fc.constantFrom('tool.args.to', 'only_tool.args.to', 'not_only_tool.args.to', 'not_tool.args.to'), oneOrMany(recipientPattern)),
   fc.tuple(fc.constantFrom('tool.args.n_gt', 'tool.args.n'), smallInt),
-  fc.tuple(fc.constantFrom('model_exists', 'tool.args.to_exists'), fc.boolean()),
+  fc.tuple(fc.constantFrom('model_exists', 'tool.args.to_exists', 'tool.args_invalid', 'tool.args_invalid_exists'), fc.boolean()),
+  fc.tuple(fc.constantFrom('tool.name', 'not_tool.name'), oneOrMany(toolNamePattern)),
   fc.tuple(fc.constant('time_of_day'), fc.tuple(clock, clock).filter(([a, b]) => a !== b).map(([after, before]) => ({ after, before }))),
   fc.tuple(fc.constant('weekday'), fc.array(fc.constantFrom('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'), { minLength: 1, maxLength: 3 })),
 );
@@ -210,10 +247,15 @@ const scope = fc.oneof(
 );
 
 const policy: fc.Arbitrary<PolicyDocument> = fc
-  .record({ scope: fc.option(scope, { nil: undefined }), rules: fc.array(rule, { minLength: 1, maxLength: 4 }) })
-  .map(({ scope: s, rules }) => ({
+  .record({
+    scope: fc.option(scope, { nil: undefined }),
+    toolNames: fc.option(fc.constantFrom('exact', 'case_insensitive') as fc.Arbitrary<'exact' | 'case_insensitive'>, { nil: undefined }),
+    rules: fc.array(rule, { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ scope: s, toolNames, rules }) => ({
     name: 'p',
     ...(s ? { scope: s } : {}),
+    ...(toolNames ? { tool_names: toolNames } : {}),
     // rule ids must be unique within a policy: keep the first use of each id
     rules: rules.map((r, i) => (rules.findIndex((o) => o.id === r.id) === i ? r : { ...r, id: undefined })).map(({ id, ...r }) => (id === undefined ? r : { id, ...r })) as Rule[],
   }));
@@ -224,29 +266,52 @@ const body = fc.record(
   {
     model: fc.constantFrom('m1', 'm2', 'm3'),
     max_tokens: fc.oneof(smallInt, fc.constant('5')),
-    tools: fc.array(fc.constantFrom('t1', 't2', 't3').map((name) => ({ type: 'function', function: { name } })), { maxLength: 3 }),
+    tools: fc.array(fc.constantFrom('t1', 'T1', 't2', 't3').map((name) => ({ type: 'function', function: { name } })), { maxLength: 3 }),
     stream: fc.oneof(fc.boolean(), fc.constant('yes')),
     messages: fc.array(fc.constantFrom('hello world', 'say BYE', 'x').map((content) => ({ role: 'user', content })), { maxLength: 3 }),
   },
   { requiredKeys: [] },
 );
 
+/** Raw argument text as a model produces it: JSON objects, and text that is blank, unparsable or not an object. */
+const argumentText = fc.oneof(
+  fc
+    .record({ to: fc.oneof(fc.constantFrom('a@ok', 'b@ok', 'c@bad', null), fc.array(fc.constantFrom('a@ok', 'c@bad'), { maxLength: 2 })), n: smallInt }, { requiredKeys: [] })
+    .map((args) => JSON.stringify(args)),
+  fc.constantFrom('', '  ', '{"to": "c@bad"', '{bad', '[{"to": "c@bad"}]', '"c@bad"', 'null', '7'),
+);
+
+/** The tool facts, built by toolCallFacts or, as callers that predate it do, as {name, arguments} (the flag derived). */
+const toolFacts = fc.record({ name: fc.constantFrom('send', 'Send', 'SEND', 't1', 'T1'), raw: argumentText, legacy: fc.boolean() });
+
 const request: fc.Arbitrary<EvalRequest> = fc
   .record(
     {
-      action: text(['a', 'b', 'B', ':'], 0, 4),
-      resource: text(['a', 'b', '/'], 0, 5),
+      action: fc.oneof(text(['a', 'b', 'B', ':'], 0, 4), fc.constantFrom('tool:call', 'Tool:Call')),
+      resource: fc.oneof(text(['a', 'A', 'b', '/'], 0, 5), fc.constantFrom('a/b', 'A/B', 'a/B')),
       body,
       key: fc.record({ id: fc.constantFrom('k1', 'k2', 'k3'), attributes: fc.record({ team: fc.constantFrom('x', 'y', 'z') }, { requiredKeys: [] }) }),
-      tool: fc.record({
-        name: fc.constant('send'),
-        arguments: fc.record({ to: fc.oneof(fc.constantFrom('a@ok', 'b@ok', 'c@bad', null), fc.array(fc.constantFrom('a@ok', 'c@bad'), { maxLength: 2 })), n: smallInt }, { requiredKeys: [] }),
-      }),
+      tool: toolFacts,
       now: fc.constantFrom(Date.UTC(2025, 0, 6, 5, 59), Date.UTC(2025, 0, 7, 9, 30), Date.UTC(2025, 0, 11, 18, 0), Date.UTC(2025, 0, 12, 23, 59)),
     },
     { requiredKeys: ['action', 'resource', 'now'] },
   )
-  .map((r) => r as EvalRequest);
+  .map(({ tool, ...rest }) => {
+    if (!tool) return rest as EvalRequest;
+    const facts = tool.legacy ? { name: tool.name, arguments: parseOrRaw(tool.raw) } : toolCallFacts(tool.name, tool.raw);
+    const req = { ...rest, tool: facts } as EvalRequest;
+    rawArguments.set(req, tool.raw);
+    return req;
+  });
+
+/** What the gateway passed before toolCallFacts: the parsed JSON, or the raw string when it does not parse. */
+function parseOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
 
 // ---------- properties ----------
 

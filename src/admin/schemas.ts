@@ -44,7 +44,7 @@ export const evaluateSchema = z.strictObject({
     body: z.record(z.string(), z.unknown(), { error: 'must be a JSON object (the request body)' }).optional(),
     key: z.strictObject({ id: z.string(), attributes: z.record(z.string(), z.string()).default({}) }).optional(),
     agent_id: z.string().optional(),
-    tool: z.strictObject({ name: z.string(), arguments: z.unknown() }).optional(),
+    tool: z.strictObject({ name: z.string(), arguments: z.unknown(), arguments_invalid: z.boolean().optional() }).optional(),
     now: z.union([z.number(), z.iso.datetime({ offset: true }).transform((t) => Date.parse(t))], {
       error: 'must be epoch milliseconds or an ISO 8601 date-time',
     }).optional(),

@@ -1,14 +1,18 @@
 /**
  * Compiles validated policies into an immutable snapshot that evaluates requests without re-reading any policy:
  * patterns become matchers, conditions closures, and rules are indexed by exact action and by resource head (the
- * literal text up to the first "/"), so a request only tests the rules that could match it.
+ * literal text up to the first "/", case-folded), so a request only tests the rules that could match it.
+ *
+ * Tool names: in a policy with tool_names "case_insensitive" (the default), a tool:call request's resource is matched
+ * case-folded against the rule's case-folded resource patterns (both folded once: patterns here, the resource by the
+ * EvalContext), and the tool.name / tools patterns likewise (see condition-compile.ts).
  *
  * Evaluation order: rules are ordered by policy (the order given) then by rule index. Any matching deny rule denies
  * (the first one decides); otherwise the first matching allow/warn/audit rule decides an allow; otherwise deny.
  */
 import { compileCondition, render, type CompiledCondition } from './condition-compile.js';
 import { EvalContext } from './eval-context.js';
-import { compileAnyOf, isGlob, literalPrefix, type StringMatcher } from './glob.js';
+import { compileAnyOf, foldCase, isGlob, literalPrefix, type StringMatcher } from './glob.js';
 import { ENGINE_UNAVAILABLE, NO_POLICY, NO_RULE_MATCH, OBSERVE_MODE_NO_POLICY, RULE_MATCH } from './reason-codes.js';
 import type { CompileOptions, Decision, DecisionWarning, Effect, EvalRequest, NamedPolicy, PolicySnapshot } from './types.js';
 import { checkPolicy, type CheckedPolicy, type CheckedRule, type CheckedScope } from './validate.js';
@@ -25,9 +29,11 @@ interface CompiledRule {
   exactActions: string[] | null;
   /** What the index does not already guarantee about the action: the full test, or only not_action; null = nothing. */
   actionTest: StringMatcher | null;
-  /** Resource heads the rule is indexed under; null = tested against every resource. */
+  /** Case-folded resource heads the rule is indexed under; null = tested against every resource. */
   resourceHeads: string[] | null;
   resourceTest: StringMatcher;
+  /** For tool:call requests in a case-insensitive policy: resourceTest on folded patterns, given the folded resource. */
+  toolResourceTest: StringMatcher | null;
   inScope: ScopeTest | null;
   /** Cheapest first. */
   conditions: CompiledCondition[];
@@ -62,14 +68,16 @@ export function compilePolicies(policies: NamedPolicy[], options: CompileOptions
 
 function compilePolicy(id: string, policy: CheckedPolicy): CompiledRule[] {
   const inScope = policy.scope && compileScope(policy.scope);
-  return policy.rules.map((rule) => compileRule(id, policy.document.name, rule, inScope));
+  return policy.rules.map((rule) => compileRule(id, policy.document.name, rule, inScope, policy.foldToolNames));
 }
 
-function compileRule(policyId: string, policyName: string, rule: CheckedRule, inScope: ScopeTest | null): CompiledRule {
+function compileRule(policyId: string, policyName: string, rule: CheckedRule, inScope: ScopeTest | null, foldToolNames: boolean): CompiledRule {
   const actions = rule.action?.map((a) => a.toLowerCase()) ?? null;
   const notActions = rule.notAction?.map((a) => a.toLowerCase()) ?? null;
   const indexable = actions !== null && !actions.some(isGlob);
-  const conditions = rule.conditions.map(compileCondition);
+  const options = { foldToolNames, failClosed: rule.effect === 'deny' };
+  const conditions = rule.conditions.map((spec) => compileCondition(spec, options));
+  const folded = (patterns: string[] | null) => patterns && patterns.map(foldCase);
   return {
     policyName,
     policyId,
@@ -80,6 +88,7 @@ function compileRule(policyId: string, policyName: string, rule: CheckedRule, in
     actionTest: patternTest(indexable ? null : actions, notActions),
     resourceHeads: resourceHeads(rule.resource),
     resourceTest: patternTest(rule.resource, rule.notResource) ?? (() => true),
+    toolResourceTest: foldToolNames ? (patternTest(folded(rule.resource), folded(rule.notResource)) ?? (() => true)) : null,
     inScope,
     conditions: [...conditions].sort((a, b) => a.cost - b.cost),
     explained: conditions,
@@ -95,14 +104,19 @@ function patternTest(include: string[] | null, exclude: string[] | null): String
   return yes;
 }
 
-/** "mistral/" for "mistral/*" and "mistral/tools/x"; null when some pattern has a wildcard before its first "/". */
+/**
+ * "mistral/" for "mistral/*" and "Mistral/tools/x"; null when some pattern has a wildcard before its first "/". Heads
+ * are case-folded, so one index serves exact matches (a resource starting with "Mistral/" has the folded head
+ * "mistral/"; resourceTest then compares exactly) and folded tool:call matches (foldCase keeps "/" and wildcards where
+ * they are, so the folded pattern's head is the folded head and the folded resource's head the folded request head).
+ */
 function resourceHeads(patterns: string[] | null): string[] | null {
   if (!patterns) return null;
   const heads = new Set<string>();
   for (const p of patterns) {
     const head = resourceHead(literalPrefix(p));
     if (head === null) return null;
-    heads.add(head);
+    heads.add(foldCase(head));
   }
   return [...heads];
 }
@@ -136,6 +150,8 @@ class Snapshot implements PolicySnapshot {
   private readonly indexedHeads: Set<string>;
   /** Candidate rules per indexed action ('' = any other) and resource head ('' = any other), built on first use. */
   private readonly candidates = new Map<string, Map<string, Candidates>>();
+  /** Request resource head as given -> its index key (folded head, or ''), so the hot path folds no text. Bounded. */
+  private readonly headKeys = new Map<string, string>();
 
   constructor(
     private readonly rules: CompiledRule[],
@@ -165,16 +181,17 @@ class Snapshot implements PolicySnapshot {
     const resource = String(req.resource);
     const { denies, allows } = this.candidatesFor(action, resource);
     const ctx = new EvalContext(req);
+    const toolCall = action === TOOL_CALL;
 
     for (const rule of denies) {
-      if (matches(rule, action, resource, ctx)) return ruleDecision('deny', rule, ctx, req, [], false);
+      if (matches(rule, action, resource, ctx, toolCall)) return ruleDecision('deny', rule, ctx, req, [], false);
     }
     let decider: CompiledRule | null = null;
     let warnings: DecisionWarning[] | null = null;
     let audit = false;
     for (const rule of allows) {
       if (decider !== null && rule.effect === 'allow') continue; // adds nothing once an allow is decided
-      if (!matches(rule, action, resource, ctx)) continue;
+      if (!matches(rule, action, resource, ctx, toolCall)) continue;
       decider ??= rule;
       if (rule.effect === 'warn') {
         (warnings ??= []).push({ policy: rule.policyName, rule: rule.label, message: warningMessage(rule, ctx, req) });
@@ -188,8 +205,7 @@ class Snapshot implements PolicySnapshot {
 
   private candidatesFor(action: string, resource: string): Candidates {
     const actionKey = this.indexedActions.has(action) ? action : '';
-    const head = resourceHead(resource);
-    const headKey = head !== null && this.indexedHeads.has(head) ? head : '';
+    const headKey = this.headKey(resourceHead(resource));
     let byHead = this.candidates.get(actionKey);
     if (!byHead) {
       byHead = new Map();
@@ -207,11 +223,28 @@ class Snapshot implements PolicySnapshot {
     }
     return found;
   }
+
+  private headKey(head: string | null): string {
+    if (head === null) return '';
+    let key = this.headKeys.get(head);
+    if (key === undefined) {
+      const folded = foldCase(head);
+      key = this.indexedHeads.has(folded) ? folded : '';
+      if (this.headKeys.size < HEAD_KEY_CACHE_LIMIT) this.headKeys.set(head, key);
+    }
+    return key;
+  }
 }
 
-function matches(rule: CompiledRule, action: string, resource: string, ctx: EvalContext): boolean {
+const HEAD_KEY_CACHE_LIMIT = 1024;
+
+const TOOL_CALL = 'tool:call';
+
+function matches(rule: CompiledRule, action: string, resource: string, ctx: EvalContext, toolCall: boolean): boolean {
   if (rule.actionTest !== null && !rule.actionTest(action)) return false;
-  if (!rule.resourceTest(resource)) return false;
+  if (toolCall && rule.toolResourceTest !== null) {
+    if (!rule.toolResourceTest(ctx.foldedResource())) return false;
+  } else if (!rule.resourceTest(resource)) return false;
   if (rule.inScope !== null && !rule.inScope(ctx)) return false;
   for (const condition of rule.conditions) if (!condition.test(ctx)) return false;
   return true;

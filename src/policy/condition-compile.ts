@@ -1,12 +1,14 @@
 /**
  * ConditionSpecs compiled into closures: `test` answers during evaluation; `explain` words the condition for the
  * decision reason and only runs for the rule that decided. Every condition is false when its fact is missing — the
- * negated (not_) forms included — except `<fact>_exists`.
+ * negated (not_) forms included — except `<fact>_exists`. One exception, for fail-closed tool governance: when a tool
+ * call's arguments are invalid (tool.args_invalid), every `tool.args.<path>` condition, whatever its form, holds in a
+ * deny rule and is false in any other rule.
  */
 import type { ConditionSpec, FactOp, Operand } from './condition-spec.js';
 import type { DetectorName } from './detectors.js';
 import type { EvalContext } from './eval-context.js';
-import { compileAnyOf } from './glob.js';
+import { compileAnyOf, foldCase } from './glob.js';
 import { formatClock, inClockWindow, WEEKDAYS, type ClockWindow } from './time-window.js';
 
 export interface CompiledCondition {
@@ -16,12 +18,25 @@ export interface CompiledCondition {
   explain(ctx: EvalContext): string;
 }
 
+export interface ConditionOptions {
+  /** The policy compares tool names case-insensitively (tool.name and tools patterns are folded). */
+  foldToolNames: boolean;
+  /** The rule is a deny: tool.args.<path> conditions hold on invalid arguments. */
+  failClosed: boolean;
+}
+
 type Predicate = (value: unknown, ctx: EvalContext) => boolean;
 
-export function compileCondition(spec: ConditionSpec): CompiledCondition {
+export function compileCondition(spec: ConditionSpec, options: ConditionOptions): CompiledCondition {
+  const compiled = compileSpec(spec, options);
+  const onToolArgument = (spec.kind === 'fact' || spec.kind === 'exists') && spec.fact.toolArgument === true;
+  return onToolArgument ? guardToolArgument(spec.fact.name, compiled, options.failClosed) : compiled;
+}
+
+function compileSpec(spec: ConditionSpec, options: ConditionOptions): CompiledCondition {
   switch (spec.kind) {
     case 'fact':
-      return compileFactCondition(spec);
+      return compileFactCondition(spec, options);
     case 'exists': {
       const { fact, expected } = spec;
       return {
@@ -37,10 +52,24 @@ export function compileCondition(spec: ConditionSpec): CompiledCondition {
   }
 }
 
-function compileFactCondition(spec: Extract<ConditionSpec, { kind: 'fact' }>): CompiledCondition {
-  const { fact, negate, every, op, operands } = spec;
+/** A tool.args.<path> condition: decided by the rule's effect alone when the arguments are invalid. */
+function guardToolArgument(name: string, condition: CompiledCondition, failClosed: boolean): CompiledCondition {
+  const { test, explain } = condition;
+  return {
+    cost: condition.cost,
+    test: (ctx) => (ctx.toolArgsInvalid() === true ? failClosed : test(ctx)),
+    explain: (ctx) =>
+      ctx.toolArgsInvalid() === true ? `${name} unreadable: the tool arguments are not a JSON object (fail closed)` : explain(ctx),
+  };
+}
+
+function compileFactCondition(spec: Extract<ConditionSpec, { kind: 'fact' }>, options: ConditionOptions): CompiledCondition {
+  const { fact, negate, every, op } = spec;
+  // Case-insensitive tool names: fold the patterns once here and read the value folded (once per evaluation).
+  const fold = options.foldToolNames && fact.readFolded !== undefined && op === 'match';
+  const operands = fold ? spec.operands.map((o) => (typeof o === 'string' ? foldCase(o) : o)) : spec.operands;
   const predicate = compilePredicate(op, operands);
-  const read = fact.read;
+  const read = fold && fact.readFolded ? fact.readFolded : fact.read;
   const holds = (value: unknown, ctx: EvalContext): boolean => {
     if (!Array.isArray(value)) return predicate(value, ctx);
     if (every) {
@@ -58,10 +87,10 @@ function compileFactCondition(spec: Extract<ConditionSpec, { kind: 'fact' }>): C
       return holds(value, ctx) !== negate;
     },
     explain: (ctx) => {
-      const value = read(ctx);
+      const value = fact.read(ctx);
       const subject = fact.sensitive ? fact.name : `${fact.name} ${render(value)}`;
       const quantifier = Array.isArray(value) ? `: ${every ? 'every' : 'some'} value` : '';
-      const text = `${subject}${quantifier} ${VERBS[op]} ${renderOperands(operands)}`;
+      const text = `${subject}${quantifier} ${VERBS[op]} ${renderOperands(spec.operands)}${fold ? ' (ignoring case)' : ''}`;
       return negate ? `not (${text})` : text;
     },
   };

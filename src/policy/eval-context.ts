@@ -5,7 +5,9 @@
  * reads as `undefined`; readers never throw on odd bodies.
  */
 import { containsSensitiveData, type DetectorName } from './detectors.js';
+import { foldCase } from './glob.js';
 import { localTime, type LocalTime } from './time-window.js';
+import { toolArgumentsInvalid } from './tool-call.js';
 import type { EvalRequest } from './types.js';
 
 export interface PromptFacts {
@@ -35,6 +37,10 @@ export class EvalContext {
   // undefined = not computed yet, null = the request does not have this fact
   private promptCache: PromptFacts | null | undefined;
   private toolNamesCache: string[] | null | undefined;
+  private foldedToolNamesCache: string[] | null | undefined;
+  private foldedToolNameCache: string | null | undefined;
+  private foldedResourceCache: string | undefined;
+  private argsInvalidCache: boolean | null | undefined;
   private argsCache: Map<string, unknown[] | null> | undefined;
   private timeCache: Map<string, LocalTime | null> | undefined;
   private lowerCache: Map<string, string> | undefined;
@@ -83,13 +89,46 @@ export class EvalContext {
     return this.toolNamesCache ?? undefined;
   }
 
-  /** Values found at a dot path in the tool-call arguments (see resolveArgumentPath); undefined when none. */
+  /** The declared tool names case-folded (foldCase), for policies that compare tool names case-insensitively. */
+  foldedToolNames(): string[] | undefined {
+    if (this.foldedToolNamesCache === undefined) this.foldedToolNamesCache = this.toolNames()?.map(foldCase) ?? null;
+    return this.foldedToolNamesCache ?? undefined;
+  }
+
+  /** The tool call's name case-folded; undefined when not a tool call. */
+  foldedToolName(): string | undefined {
+    if (this.foldedToolNameCache === undefined) {
+      const name = this.request.tool?.name;
+      this.foldedToolNameCache = typeof name === 'string' ? foldCase(name) : null;
+    }
+    return this.foldedToolNameCache ?? undefined;
+  }
+
+  /** The request's resource case-folded, for the resource patterns of tool:call requests (case-insensitive policies). */
+  foldedResource(): string {
+    this.foldedResourceCache ??= foldCase(String(this.request.resource));
+    return this.foldedResourceCache;
+  }
+
+  /** Fact tool.args_invalid: the tool call's arguments are not a JSON object; undefined when not a tool call. */
+  toolArgsInvalid(): boolean | undefined {
+    if (this.argsInvalidCache === undefined) {
+      const tool = this.request.tool;
+      this.argsInvalidCache = isObject(tool) ? toolArgumentsInvalid(tool) : null;
+    }
+    return this.argsInvalidCache ?? undefined;
+  }
+
+  /**
+   * Values found at a dot path in the tool-call arguments (see resolveArgumentPath); undefined when none, and when the
+   * arguments are invalid (nothing in them is trusted to be what the tool will read).
+   */
   toolArgument(path: readonly string[], cacheKey: string): unknown[] | undefined {
     this.argsCache ??= new Map();
     let values = this.argsCache.get(cacheKey);
     if (values === undefined) {
       const tool = this.request.tool;
-      values = tool ? resolveArgumentPath(tool.arguments, path) : null;
+      values = tool && this.toolArgsInvalid() === false ? resolveArgumentPath(tool.arguments, path) : null;
       this.argsCache.set(cacheKey, values);
     }
     return values ?? undefined;

@@ -16,6 +16,13 @@ export interface Fact {
   /** Never echo the value in decision reasons (the prompt). */
   sensitive: boolean;
   read(ctx: EvalContext): unknown;
+  /**
+   * Tool-name facts (tool.name, tools): the value case-folded (see foldCase), cached by the context, for the pattern
+   * match of a policy that compares tool names case-insensitively (its patterns are folded at compile time).
+   */
+  readFolded?: (ctx: EvalContext) => unknown;
+  /** tool.args.<path>: reads as missing when the arguments are invalid; deny rules then hold (fail closed). */
+  toolArgument?: true;
 }
 
 type FactDefinition = Omit<Fact, 'name'>;
@@ -25,6 +32,11 @@ const def = (type: FactType, cost: number, read: Fact['read'], sensitive = false
   cost,
   read,
   sensitive,
+});
+
+const toolNameDef = (cost: number, read: Fact['read'], readFolded: NonNullable<Fact['readFolded']>): FactDefinition => ({
+  ...def('string', cost, read),
+  readFolded,
 });
 
 const STATIC_FACTS: Record<string, FactDefinition> = {
@@ -39,14 +51,15 @@ const STATIC_FACTS: Record<string, FactDefinition> = {
   provider: def('string', 1, (c) => stringOrUndefined(c.request.provider)),
   agent_id: def('string', 1, (c) => stringOrUndefined(c.request.agent_id)),
   'key.id': def('string', 1, (c) => stringOrUndefined(c.request.key?.id)),
-  'tool.name': def('string', 1, (c) => stringOrUndefined(c.request.tool?.name)),
-  tools: def('string', 2, (c) => c.toolNames()),
+  'tool.name': toolNameDef(1, (c) => stringOrUndefined(c.request.tool?.name), (c) => c.foldedToolName()),
+  tools: toolNameDef(2, (c) => c.toolNames(), (c) => c.foldedToolNames()),
   prompt: def('string', 5, (c) => c.prompt()?.text, true),
   stream: def('boolean', 1, (c) => c.stream()),
   tools_present: def('boolean', 2, (c) => {
     const names = c.toolNames();
     return names && names.length > 0;
   }),
+  'tool.args_invalid': def('boolean', 1, (c) => c.toolArgsInvalid()),
 };
 
 export const NUMBER_FACTS = factNames('number');
@@ -73,7 +86,7 @@ export function resolveFact(name: string): Fact | undefined {
   if (name.startsWith(TOOL_ARGS_PREFIX)) {
     const path = name.slice(TOOL_ARGS_PREFIX.length).split('.');
     if (path.some((segment) => segment === '')) return undefined;
-    return { name, type: 'any', cost: 2, sensitive: false, read: (c) => c.toolArgument(path, name) };
+    return { name, type: 'any', cost: 2, sensitive: false, toolArgument: true, read: (c) => c.toolArgument(path, name) };
   }
   if (name.startsWith(KEY_ATTRIBUTE_PREFIX) && name.length > KEY_ATTRIBUTE_PREFIX.length) {
     const attribute = name.slice(KEY_ATTRIBUTE_PREFIX.length);

@@ -72,6 +72,33 @@ function exactMatcher(exact: readonly string[]): StringMatcher {
   return (v) => set.has(v);
 }
 
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * Case folding for names compared case-insensitively (tool names): every code point is replaced by the lower case of
+ * its upper case (so "ſ" and "s", "K" (Kelvin) and "k" fold alike), or kept when that mapping is not one code point
+ * (e.g. "İ", "ß"). One code point stays one code point and no character folds into `*`, `?` or `/`, so
+ * `compileGlob(foldCase(p))(foldCase(v))` holds whenever `compileGlob(p)(v)` does, and the resource head of a folded
+ * value is the folded head. ASCII text takes the plain toLowerCase path.
+ */
+export function foldCase(text: string): string {
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
+  let folded = '';
+  for (const ch of text) folded += foldCodePoint(ch);
+  return folded;
+}
+
+function foldCodePoint(ch: string): string {
+  const upper = ch.toUpperCase();
+  const base = isOneCodePoint(upper) ? upper : ch;
+  const lower = base.toLowerCase();
+  return isOneCodePoint(lower) ? lower : ch;
+}
+
+function isOneCodePoint(text: string): boolean {
+  return text.length === 1 || (text.length === 2 && (text.codePointAt(0) ?? 0) > 0xffff);
+}
+
 /** The literal text before the first wildcard (the whole pattern when it has none). */
 export function literalPrefix(pattern: string): string {
   const star = pattern.indexOf('*');

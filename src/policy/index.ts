@@ -11,10 +11,12 @@ export type {
   PolicyScope,
   PolicySnapshot,
   Rule,
+  ToolNameMode,
   ValidationError,
   ValidationResult,
 } from './types.js';
-export { EFFECTS } from './types.js';
+export { EFFECTS, TOOL_NAME_MODES } from './types.js';
+export { toolCallFacts, toolArgumentsInvalid, type ToolCallFacts } from './tool-call.js';
 export * from './reason-codes.js';
 export { validatePolicy } from './validate.js';
 export { compilePolicies, PolicyCompileError } from './compile.js';

@@ -18,7 +18,8 @@ const RequestSchema = z.strictObject({
   body: z.record(z.string(), z.unknown()).optional(),
   key: z.strictObject({ id: z.string(), attributes: z.record(z.string(), z.string()).default({}) }).optional(),
   agent_id: z.string().optional(),
-  tool: z.strictObject({ name: z.string(), arguments: z.unknown() }).optional(),
+  /** arguments_invalid: fact tool.args_invalid; derived from arguments when absent (see toolArgumentsInvalid). */
+  tool: z.strictObject({ name: z.string(), arguments: z.unknown(), arguments_invalid: z.boolean().optional() }).optional(),
   /** Epoch milliseconds or an ISO 8601 date-time. */
   now: z.union([z.number(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]).optional(),
 });

@@ -27,10 +27,16 @@ export interface PolicyScope {
   key_attributes?: Record<string, PatternList>;
 }
 
+/** How a policy compares tool names (tool:call resources, tool.name, tools): "case_insensitive" by default. */
+export const TOOL_NAME_MODES = ['case_insensitive', 'exact'] as const;
+export type ToolNameMode = (typeof TOOL_NAME_MODES)[number];
+
 export interface PolicyDocument {
   name: string;
   description?: string;
   scope?: PolicyScope;
+  /** Default "case_insensitive": `Delete_File` is the tool `delete_file`. "exact" compares tool names as written. */
+  tool_names?: ToolNameMode;
   rules: Rule[];
 }
 
@@ -57,8 +63,12 @@ export interface EvalRequest {
   body?: Record<string, unknown>;
   key?: { id: string; attributes: Record<string, string> };
   agent_id?: string;
-  /** For action tool:call: parsed JSON arguments (or the raw string when they do not parse). */
-  tool?: { name: string; arguments: unknown };
+  /**
+   * For action tool:call; build it with toolCallFacts(name, rawArguments). `arguments`: the parsed JSON arguments (or
+   * the raw string when they do not parse); `arguments_invalid`: they are not a JSON object (fact tool.args_invalid),
+   * derived from `arguments` when absent (an object, nothing or blank text is valid).
+   */
+  tool?: { name: string; arguments: unknown; arguments_invalid?: boolean };
   /** Epoch milliseconds; defaults to Date.now(). */
   now?: number;
 }

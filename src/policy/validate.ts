@@ -4,7 +4,7 @@
  */
 import { parseCondition, type ConditionSpec } from './condition-spec.js';
 import { childPath, checkKnownKeys, describeType, isPlainObject, Problems } from './problems.js';
-import { EFFECTS, type Effect, type PolicyDocument, type ValidationError, type ValidationResult } from './types.js';
+import { EFFECTS, TOOL_NAME_MODES, type Effect, type PolicyDocument, type ValidationError, type ValidationResult } from './types.js';
 
 export interface CheckedRule {
   index: number;
@@ -27,6 +27,8 @@ export interface CheckedScope {
 export interface CheckedPolicy {
   document: PolicyDocument;
   scope: CheckedScope | null;
+  /** tool_names is "case_insensitive" (the default). */
+  foldToolNames: boolean;
   rules: CheckedRule[];
 }
 
@@ -37,7 +39,7 @@ export const ACTION_CHARACTERS = 'letters, digits, . _ - : /';
 const ACTION_PATTERN = /^[A-Za-z0-9._:/*?-]+$/;
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-const POLICY_FIELDS = ['name', 'description', 'scope', 'rules'] as const;
+const POLICY_FIELDS = ['name', 'description', 'scope', 'tool_names', 'rules'] as const;
 const RULE_FIELDS = ['id', 'description', 'effect', 'action', 'not_action', 'resource', 'not_resource', 'conditions'] as const;
 const SCOPE_FIELDS = ['key_ids', 'key_attributes'] as const;
 
@@ -56,9 +58,15 @@ export function checkPolicy(doc: unknown): CheckResult {
   if (typeof doc.name !== 'string' || doc.name.trim() === '') problems.add('$.name', 'required: a non-empty string');
   optionalString(doc, 'description', '$', problems);
   const scope = doc.scope === undefined ? null : checkScope(doc.scope, '$.scope', problems);
+  const toolNames = doc.tool_names;
+  if (toolNames !== undefined && !(TOOL_NAME_MODES as readonly unknown[]).includes(toolNames)) {
+    const got = typeof toolNames === 'string' ? JSON.stringify(toolNames) : describeType(toolNames);
+    problems.add('$.tool_names', `must be "case_insensitive" (the default: tool names ignore case) or "exact", got ${got}`);
+  }
   const rules = checkRules(doc.rules, problems);
   if (problems.count > 0) return { ok: false, errors: problems.list };
-  return { ok: true, policy: { document: structuredClone(doc) as unknown as PolicyDocument, scope, rules } };
+  const document = structuredClone(doc) as unknown as PolicyDocument;
+  return { ok: true, policy: { document, scope, foldToolNames: toolNames !== 'exact', rules } };
 }
 
 function checkRules(value: unknown, problems: Problems): CheckedRule[] {
