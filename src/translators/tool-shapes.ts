@@ -1,0 +1,94 @@
+/**
+ * Tool-call governance over every wire API at once (pure). A response is governed in whichever shapes it carries
+ * tool calls (chat `tool_calls` and legacy `function_call`, Responses `function_call` items, Anthropic `tool_use`
+ * blocks, Mistral Conversations `function.call` entries), whatever route it came from: the gateway fails closed on
+ * responses it was not told to expect. What costs nothing on most responses is the byte scan `mayCarryToolCalls`:
+ * only a body or event it flags is parsed.
+ */
+import type { SseEvent } from '../sse/parser.js';
+import { anthropicMessagesToolCalls } from './anthropic-messages.js';
+import { chatCompletionsToolCalls } from './chat-completions.js';
+import { mistralConversationsToolCalls } from './mistral-conversations.js';
+import { openaiResponsesToolCalls } from './openai-responses.js';
+import type { Json, StreamShapeGovernor, ToolCallShape, ToolGovernance } from './types.js';
+
+export const TOOL_CALL_SHAPES: readonly ToolCallShape[] = [chatCompletionsToolCalls, openaiResponsesToolCalls, anthropicMessagesToolCalls, mistralConversationsToolCalls];
+
+/** Governs a complete JSON response in every shape; true when it changed. Throws ToolCallDenied in error mode. */
+export function governResponse(body: Json, ctx: ToolGovernance): boolean {
+  let changed = false;
+  for (const shape of TOOL_CALL_SHAPES) if (shape.governResponse(body, ctx)) changed = true;
+  return changed;
+}
+
+/** Governs one event stream: each event goes to the shape governor holding a call, else to the one claiming it. */
+export class StreamGovernor {
+  private readonly governors: StreamShapeGovernor[];
+
+  constructor(ctx: ToolGovernance) {
+    this.governors = TOOL_CALL_SHAPES.map((shape) => shape.streamGovernor(ctx));
+  }
+
+  get holding(): boolean {
+    for (const g of this.governors) if (g.holding) return true;
+    return false;
+  }
+
+  /** The SSE text to send for `event`. Throws ToolCallDenied in error mode. */
+  push(event: SseEvent, json: Json | null): string {
+    let target: StreamShapeGovernor | undefined;
+    for (const g of this.governors) if (g.holding) target = g;
+    target ??= this.governors.find((g) => g.claims(event, json));
+    return target ? target.push(event, json) : event.raw;
+  }
+
+  flush(): string {
+    let out = '';
+    for (const g of this.governors) out += g.flush();
+    return out;
+  }
+}
+
+/**
+ * Names whose presence means a body or event may hold tool calls. `"<name>": null` (sent on every plain message by
+ * some providers) is not a reason to parse. An escaped ASCII character (`\u0000`-`\u007f`) is: JSON keys may be
+ * written escaped (`"tool\u005fcalls"`), and every marker is ASCII. Escaped non-ASCII text (`ensure_ascii` JSON) is not.
+ */
+const MARKERS = ['tool_calls', 'function_call', 'custom_tool_call', 'tool_use', 'function.call'].map((m) => Buffer.from(m));
+const ESCAPE = Buffer.from('\\u00');
+
+/** True when `bytes` holds a `\u00XX` escape of an ASCII character. */
+function hasEscapedAscii(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(ESCAPE); at >= 0; at = bytes.indexOf(ESCAPE, at + 1)) {
+    const digit = bytes[at + 4];
+    if (digit !== undefined && digit >= 48 && digit <= 55) return true;
+  }
+  return false;
+}
+
+function isSpace(c: number | undefined): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** True when the occurrence of a marker at `at` is exactly `"<marker>" : null`. */
+function isNullKey(bytes: Buffer, at: number, length: number): boolean {
+  if (bytes[at - 1] !== 34 || bytes[at + length] !== 34) return false;
+  let i = at + length + 1;
+  while (isSpace(bytes[i])) i++;
+  if (bytes[i] !== 58) return false;
+  i++;
+  while (isSpace(bytes[i])) i++;
+  return bytes[i] === 110 && bytes[i + 1] === 117 && bytes[i + 2] === 108 && bytes[i + 3] === 108;
+}
+
+/** True unless `text` certainly holds no tool call in any known shape (the cheap test in front of every parse). */
+export function mayCarryToolCalls(text: Buffer | string): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  if (hasEscapedAscii(bytes)) return true;
+  for (const marker of MARKERS) {
+    for (let at = bytes.indexOf(marker); at >= 0; at = bytes.indexOf(marker, at + 1)) {
+      if (!isNullKey(bytes, at, marker.length)) return true;
+    }
+  }
+  return false;
+}
