@@ -11,12 +11,15 @@ import type { GatewayConfig } from './config/config.js';
 import { LlmEndpointHandler } from './endpoints/handler.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
 import { startStoreSync, type StoreSync } from './governance/store-sync.js';
-import { notFound } from './http/errors.js';
-import { sendError, sendJson } from './http/respond.js';
+import { canonicalPath } from './http/canonical-path.js';
+import { badRequest, notFound, type GatewayError } from './http/errors.js';
+import { Exchange } from './pipeline/exchange.js';
+import { sendJson } from './http/respond.js';
 import { KeyRegistry } from './keys/registry.js';
 import type { Logger } from './log.js';
 import { Upstream } from './providers/upstream.js';
 import { ProviderProxy } from './proxy/handler.js';
+import { UpstreamPools } from './upstream/pools.js';
 import type { Store } from './store/types.js';
 
 export interface Gateway {
@@ -44,16 +47,29 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     logger,
   });
   await auditWriter.replaySpill();
-  const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p)]));
-  const proxy = new ProviderProxy({ upstreams, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, piiAction: config.piiAction });
-  const llmEndpoints = new LlmEndpointHandler({ endpoints: config.endpoints, keys, policies, audit: auditWriter, maxBodyBytes: config.maxBodyBytes, logger });
+  const pools = new UpstreamPools();
+  const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
+  const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
+  const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode });
+  const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, logger });
   const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes });
+
+  /** Answers a request no governed path takes; it is audited like any other. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, path: string, error: GatewayError): void => {
+    new Exchange(req, res, path, '', Date.now(), auditWriter).fail(error);
+  };
 
   let closing = false;
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
-    const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const canonical = canonicalPath(q < 0 ? rawUrl : rawUrl.slice(0, q));
+    if (!canonical.ok) {
+      refuse(req, res, rawUrl.slice(0, q < 0 ? undefined : q), badRequest('invalid_path', `Path refused: ${canonical.reason}`));
+      return;
+    }
+    const pathname = canonical.path;
+    const search = q < 0 ? '' : rawUrl.slice(q);
     if (pathname === '/healthz') {
       const healthy = !closing && auditWriter.accepting;
       sendJson(res, healthy ? 200 : 503, {
@@ -67,18 +83,18 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     }
     // Configured endpoints match their exact path, so "/mistral" never shadows the provider routes "/mistral/v1/...".
     if (llmEndpoints.serves(pathname)) {
-      void llmEndpoints.handle(req, res, pathname, q < 0 ? '' : rawUrl.slice(q));
+      void llmEndpoints.handle(req, res, pathname, search);
       return;
     }
     if (pathname.startsWith('/api/')) {
-      void admin.handle(req, res, new URL(rawUrl, 'http://gateway'));
+      void admin.handle(req, res, new URL(pathname + search, 'http://gateway'));
       return;
     }
     if (pathname.length > 1 && pathname.indexOf('/', 1) !== 1) {
-      void proxy.handle(req, res, pathname, q < 0 ? '' : rawUrl.slice(q));
+      void proxy.handle(req, res, pathname, search);
       return;
     }
-    sendError(res, notFound('unknown_route', `No route ${req.method} ${pathname}. Provider routes are /<provider>/v1/..., admin routes /api/v1/...`));
+    refuse(req, res, pathname, notFound('unknown_route', `No route ${req.method} ${pathname}. Provider routes are /<provider>/v1/..., admin routes /api/v1/...`));
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, dispatch);
@@ -104,8 +120,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       server.closeAllConnections();
       sync.stop();
       await auditWriter.close();
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
-      await llmEndpoints.close();
+      await pools.close();
       await store.close();
     })();
     return closed;

@@ -168,17 +168,17 @@ test('a template execution error answers 500 and is audited', async () => {
   assert.match(record.error_message, /incompatible types/);
 });
 
-test("the vendor's error is answered with its status in the OpenAI error shape, and audited", async () => {
+test("a vendor rejecting the endpoint's credentials is the gateway's fault: 502 naming the credentials, audited", async () => {
   const res = await h.post('/wrong-credentials', SEED_BODY, auth());
-  assert.equal(res.status, 401);
+  assert.equal(res.status, 502);
+  assert.equal(res.body.error.code, 'upstream_authentication_failed');
   assert.equal(res.body.error.upstream_status, 401);
   assert.equal(res.body.error.provider, 'mistral');
-  assert.match(res.body.error.message, /Provider mistral answered 401/);
-  assert.equal(typeof res.body.error.type, 'string');
+  assert.match(res.body.error.message, /Provider mistral rejected the gateway's provider credentials \(401: .*\); check the endpoint's credentials \(\/wrong-credentials\)/);
   const id = res.headers.get('x-tollgate-request-id');
   const record = await eventually(async () => (await h.audit()).find((r) => r.id === id));
-  assert.equal(record.status, 401);
-  assert.match(record.error_message, /answered 401/);
+  assert.equal(record.status, 502);
+  assert.match(record.error_message, /rejected the gateway's provider credentials/);
 });
 
 test('governance: a gateway key is required, policies decide, public endpoints need no key', async () => {

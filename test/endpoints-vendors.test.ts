@@ -118,10 +118,11 @@ test('gemini v1beta: model from the url_pattern, generationConfig from the varia
   assert.equal(record.resource, 'gemini/gemini-2.5-flash');
 });
 
-test("a vendor's error keeps its status and message", async () => {
+test("a vendor's error keeps its message; a rejected credential is a 502, as on the proxy", async () => {
   const res = await h.post('/anthropic-bad-key', SEED_BODY, auth());
-  assert.equal(res.status, 401);
-  assert.match(res.body.error.message, /Provider anthropic answered 401: invalid x-api-key/);
+  assert.equal(res.status, 502);
+  assert.equal(res.body.error.code, 'upstream_authentication_failed');
+  assert.match(res.body.error.message, /Provider anthropic rejected the gateway's provider credentials \(401: invalid x-api-key\)/);
   const record = await auditOf(res.headers.get('x-tollgate-request-id'));
-  assert.equal(record.status, 401);
+  assert.equal(record.status, 502);
 });

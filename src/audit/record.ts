@@ -58,16 +58,26 @@ export interface Usage {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Token usage from an OpenAI/Mistral response or final stream chunk, if it carries one. */
+/**
+ * Token usage from a response or stream event, if it carries one: OpenAI/Mistral names (`prompt_tokens`,
+ * `completion_tokens`, `total_tokens`) or OpenAI Responses / Anthropic ones (`input_tokens`, `output_tokens`).
+ * `total_tokens` is null when the provider does not state it (applyUsage derives it).
+ */
 export function usageOf(body: unknown): Usage | null {
   const usage = (body as { usage?: unknown } | null)?.usage;
   if (typeof usage !== 'object' || usage === null) return null;
   const u = usage as Record<string, unknown>;
-  return { prompt_tokens: num(u.prompt_tokens), completion_tokens: num(u.completion_tokens), total_tokens: num(u.total_tokens) };
+  return {
+    prompt_tokens: num(u.prompt_tokens) ?? num(u.input_tokens),
+    completion_tokens: num(u.completion_tokens) ?? num(u.output_tokens),
+    total_tokens: num(u.total_tokens),
+  };
 }
 
+/** Merges usage into the record: streams may report it in parts (Anthropic: input first, output at the end). */
 export function applyUsage(record: AuditRecord, usage: Usage): void {
-  record.prompt_tokens = usage.prompt_tokens;
-  record.completion_tokens = usage.completion_tokens;
-  record.total_tokens = usage.total_tokens;
+  if (usage.prompt_tokens !== null) record.prompt_tokens = usage.prompt_tokens;
+  if (usage.completion_tokens !== null) record.completion_tokens = usage.completion_tokens;
+  record.total_tokens =
+    usage.total_tokens ?? (record.prompt_tokens !== null && record.completion_tokens !== null ? record.prompt_tokens + record.completion_tokens : record.total_tokens);
 }

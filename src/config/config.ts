@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { PII_ACTIONS, type PiiAction } from '../proxy/pii.js';
-import { TOOL_DENY_MODES, type ToolDenyMode } from '../proxy/tool-calls.js';
-import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from '../endpoints/config.js';
+import { PII_ACTIONS, type PiiAction } from '../policy/prompt-scan.js';
+import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts.js';
+import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
 
 export type AuditFailureMode = 'closed' | 'open';
@@ -211,7 +211,7 @@ function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Map<strin
     const baseUrl = rawBase === undefined ? undefined : checkBaseUrl(rawBase, envName('BASE_URL'), problems);
     const timeoutMs = parseInteger(env, envName('TIMEOUT_MS'), 120_000, { min: 100, max: 3_600_000 }, problems);
     if (apiKey && baseUrl) {
-      providers.set(name, { name, baseUrl, apiKey, timeoutMs, pathRewrites: { ...(builtin?.pathRewrites ?? {}) } });
+      providers.set(name, { name, baseUrl, apiKey, timeoutMs, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai' });
     }
   }
   return providers;
@@ -248,6 +248,7 @@ function providersFromFile(
       apiKey,
       timeoutMs: p.timeout_ms ?? 120_000,
       pathRewrites: { ...(BUILTIN_PROVIDERS[name]?.pathRewrites ?? {}), ...(p.path_rewrites ?? {}) },
+      wire: BUILTIN_PROVIDERS[name]?.wire ?? 'openai',
     });
   }
 }

@@ -12,15 +12,25 @@ export interface ProviderConfig {
   pathRewrites: Record<string, string>;
   /** Time to wait for upstream response headers, and the longest silence allowed inside a response body. */
   timeoutMs: number;
+  /** How the provider is spoken to: its authentication headers and error format. */
+  wire: ProviderWire;
 }
+
+/**
+ * `openai`: OpenAI-compatible (`Authorization: Bearer`, OpenAI error bodies). `anthropic`: Anthropic's API
+ * (`x-api-key` + `anthropic-version` upstream, clients may send their gateway key in `x-api-key`, Anthropic errors).
+ */
+export type ProviderWire = 'openai' | 'anthropic';
 
 export interface BuiltinProvider {
   baseUrl: string;
   pathRewrites: Record<string, string>;
+  wire: ProviderWire;
 }
 
 export const BUILTIN_PROVIDERS: Readonly<Record<string, BuiltinProvider>> = {
-  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' } },
-  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {} },
-  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {} },
+  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' }, wire: 'openai' },
+  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {}, wire: 'openai' },
+  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {}, wire: 'openai' },
+  anthropic: { baseUrl: 'https://api.anthropic.com', pathRewrites: {}, wire: 'anthropic' },
 };

@@ -1,53 +1,51 @@
 /**
- * The governed request path of templated LLM endpoints (KrakenD `ai/llm` backends):
- * authenticate -> read the JSON body -> evaluate policy (llm:chat.completions on <vendor>/<model>) -> render the input
- * template -> call the vendor -> render the output template -> apply `mapping` -> answer. Every outcome completes
- * exactly one audit record (provider = vendor, route = endpoint path).
+ * The governed request path of templated LLM endpoints (KrakenD `ai/llm` backends), built from the same stages as
+ * the provider routes: endpoint -> audit health -> authenticate -> read body -> decide (llm:chat.completions on
+ * <vendor>/<model>) -> PII -> call the vendor (input template, vendor request, output template, `mapping`).
+ * Every outcome completes exactly one audit record (provider = vendor, route = endpoint path).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
-import { applyUsage, elapsedMs, startRecord } from '../audit/record.js';
-import type { AuditWriter } from '../audit/writer.js';
-import { applyDecision } from '../governance/apply-decision.js';
-import { ClientAbort } from '../proxy/client-abort.js';
-import type { PolicyRegistry } from '../governance/policy-registry.js';
+import type { Dispatcher } from 'undici';
+import { applyUsage, elapsedMs } from '../audit/record.js';
 import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
-import { GatewayError, auditUnavailable, type ErrorType } from '../http/errors.js';
+import { GatewayError, methodNotAllowed } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
-import { sendError } from '../http/respond.js';
-import type { KeyRegistry } from '../keys/registry.js';
 import type { Logger } from '../log.js';
-import type { EvalRequest } from '../policy/index.js';
-import { upstreamFailure } from '../providers/upstream.js';
-import { upstreamMessage } from '../proxy/upstream-errors.js';
-import type { AuditRecord } from '../store/types.js';
+import { Exchange } from '../pipeline/exchange.js';
+import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
 import { GoInt, TemplateExecError, fromGoJson } from '../templates/index.js';
-import type { LlmEndpoint } from './config.js';
+import { templatedEndpointRequest } from '../translators/requests.js';
+import { upstreamErrorToGateway } from '../upstream/failures.js';
+import type { UpstreamPools } from '../upstream/pools.js';
+import type { LlmEndpoint } from '../config/krakend/endpoints.js';
 import { requestData, responseData } from './template-data.js';
 
 export const LLM_ENDPOINT_ACTION = 'llm:chat.completions';
 
-export interface LlmEndpointDeps {
+export interface LlmEndpointDeps extends GovernanceDeps {
   endpoints: readonly LlmEndpoint[];
-  keys: KeyRegistry;
-  policies: PolicyRegistry;
-  audit: AuditWriter;
+  pools: UpstreamPools;
   maxBodyBytes: number;
   logger: Logger;
 }
 
+class EndpointExchange extends Exchange {
+  endpoint!: LlmEndpoint;
+}
+
 export class LlmEndpointHandler {
   private readonly byPath = new Map<string, LlmEndpoint[]>();
-  private readonly pools = new Map<string, Pool>();
+  private readonly stages: readonly Stage<EndpointExchange>[];
 
   constructor(private readonly deps: LlmEndpointDeps) {
     for (const endpoint of deps.endpoints) {
       const list = this.byPath.get(endpoint.path) ?? [];
       list.push(endpoint);
       this.byPath.set(endpoint.path, list);
-      if (!this.pools.has(endpoint.origin)) this.pools.set(endpoint.origin, new Pool(endpoint.origin, { connections: 128, keepAliveTimeout: 30_000 }));
     }
+    const shared = governanceStages(deps);
+    this.stages = [this.endpoint, shared.auditHealth, shared.authenticate, this.readBody, shared.decide, shared.pii, this.callVendor];
   }
 
   /** True when `path` is a configured endpoint (exact match, whatever the method). */
@@ -55,152 +53,83 @@ export class LlmEndpointHandler {
     return this.byPath.has(path);
   }
 
-  /** Never throws. */
-  async handle(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
-    const now = Date.now();
-    const started = performance.now();
-    const record = startRecord(req.method ?? 'GET', path, now);
-    res.setHeader('x-tollgate-request-id', record.id);
-    let done = false;
-    const complete = (status: number) => {
-      if (done) return;
-      done = true;
-      record.status = record.client_aborted ? 499 : status;
-      record.latency_ms = elapsedMs(started);
-      this.deps.audit.enqueue(record);
-    };
-    // Cancels the vendor request when the client goes away first.
-    const abort = new ClientAbort();
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      record.client_aborted = true;
-      record.error_message ??= 'client closed the connection';
-      abort.abort();
-      complete(499);
-    });
-    try {
-      const { status, body } = await this.serve(req, res, record, path, search, now, abort);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-      complete(status);
-    } catch (err) {
-      const error = err instanceof GatewayError ? err : upstreamFailure(record.provider ?? 'unknown', err);
-      record.error_message ??= error.message;
-      if (record.reason_code === 'INCOMPLETE') record.reason_code = 'INVALID_REQUEST';
-      if (!record.client_aborted) sendError(res, error);
-      complete(error.status);
-    }
+  /** `path` is the canonical URL path. Never throws. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
+    return runPipeline(new EndpointExchange(req, res, path, search, Date.now(), this.deps.audit), this.stages);
   }
 
-  private async serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    record: AuditRecord,
-    path: string,
-    search: string,
-    now: number,
-    abort: ClientAbort,
-  ): Promise<{ status: number; body: string }> {
-    const candidates = this.byPath.get(path) ?? [];
-    const endpoint = candidates.find((e) => e.method === req.method);
-    const vendor = (endpoint ?? candidates[0])?.vendor.vendor ?? null;
-    record.provider = vendor;
-    record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? `${vendor}-direct`;
-    record.action = LLM_ENDPOINT_ACTION;
-    if (!endpoint) {
-      res.setHeader('allow', candidates.map((e) => e.method).join(', '));
-      record.reason_code = 'UNKNOWN_ROUTE';
-      throw new GatewayError(405, 'invalid_request_error', 'method_not_allowed', `${req.method} ${path} is not allowed; use ${candidates.map((e) => e.method).join(' or ')}`);
-    }
-    record.model = endpoint.model;
-    record.resource = `${endpoint.vendor.vendor}/${endpoint.model ?? '*'}`;
-    if (!this.deps.audit.accepting) {
-      record.reason_code = 'AUDIT_UNAVAILABLE';
-      throw auditUnavailable();
-    }
-
-    let key: EvalRequest['key'];
-    if (!endpoint.public) {
-      const auth = await this.deps.keys.authenticate(gatewayKey(req), now);
-      record.key_id = auth.key?.id ?? null;
-      if (!auth.ok) {
-        record.reason_code = `AUTH_${auth.code.toUpperCase()}`;
-        throw new GatewayError(401, 'authentication_error', auth.code, auth.message);
+  private readonly endpoint: Stage<EndpointExchange> = {
+    name: 'endpoint',
+    run: (ex) => {
+      const { req, res, record } = ex;
+      const candidates = this.byPath.get(ex.path) ?? [];
+      const endpoint = candidates.find((e) => e.method === req.method);
+      const vendor = (endpoint ?? candidates[0])?.vendor.vendor ?? null;
+      record.provider = vendor;
+      record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? `${vendor}-direct`;
+      record.action = LLM_ENDPOINT_ACTION;
+      if (!endpoint) {
+        const allowed = candidates.map((e) => e.method);
+        res.setHeader('allow', allowed.join(', '));
+        throw methodNotAllowed(`${req.method} ${ex.path} is not allowed; use ${allowed.join(' or ')}`);
       }
-      key = { id: auth.key.id, attributes: auth.key.attributes };
-    }
+      ex.endpoint = endpoint;
+      record.model = endpoint.model;
+      record.resource = `${endpoint.vendor.vendor}/${endpoint.model ?? '*'}`;
+      ex.requiresKey = !endpoint.public;
+      ex.presentedKey = gatewayKey(req);
+      ex.translator = templatedEndpointRequest;
+    },
+  };
 
-    const reqBody = await this.readJsonBody(req);
-    this.authorize(endpoint, reqBody, key, record, res, now);
+  /** The JSON body, decoded as Go does; the policy sees the endpoint's model and limits and the caller's text. */
+  private readonly readBody: Stage<EndpointExchange> = {
+    name: 'read-body',
+    run: async (ex) => {
+      requireJsonContentType(ex.req);
+      ex.body = parseJsonObject(await readBody(ex.req, this.deps.maxBodyBytes), fromGoJson);
+      const { endpoint } = ex;
+      ex.policyBody = { ...governedVariables(endpoint.variables), model: endpoint.model ?? undefined, ...templatedEndpointRequest.policyView(ex.body) };
+    },
+  };
 
-    const reqData = requestData(endpoint, reqBody, req.headers, search);
-    const payload = this.render(endpoint, 'input', () => endpoint.input.execute(reqData), record);
-    this.debug(endpoint, 'payload sent', { url: endpoint.origin + endpoint.upstreamPath, payload });
+  private readonly callVendor: Stage<EndpointExchange> = {
+    name: 'call-vendor',
+    run: async (ex) => {
+      const { endpoint, record } = ex;
+      const reqData = requestData(endpoint, ex.body, ex.req.headers, ex.search);
+      const payload = render(endpoint, 'input', () => endpoint.input.execute(reqData), ex);
+      this.debug(endpoint, 'payload sent', { url: endpoint.origin + endpoint.upstreamPath, payload });
 
-    const upstreamStarted = performance.now();
-    const response = await this.pools.get(endpoint.origin)!.request({
-      path: endpoint.upstreamPath,
-      method: endpoint.upstreamMethod as Dispatcher.HttpMethod,
-      headers: { 'content-type': 'application/json', 'accept-encoding': 'identity', ...endpoint.vendor.authHeaders(endpoint.credentials) },
-      body: payload,
-      headersTimeout: endpoint.timeoutMs,
-      bodyTimeout: endpoint.timeoutMs,
-      signal: abort,
-    });
-    const text = await response.body.text();
-    record.upstream_latency_ms = elapsedMs(upstreamStarted);
-    this.debug(endpoint, 'response received', { status: response.statusCode, body: text });
-    if (response.statusCode >= 400) throw upstreamError(endpoint.vendor.vendor, response.statusCode, text);
+      const upstreamStarted = performance.now();
+      const response = await this.deps.pools.get(endpoint.origin, { timeoutMs: endpoint.timeoutMs }).request({
+        path: endpoint.upstreamPath,
+        method: endpoint.upstreamMethod as Dispatcher.HttpMethod,
+        headers: { 'content-type': 'application/json', 'accept-encoding': 'identity', ...endpoint.vendor.authHeaders(endpoint.credentials) },
+        body: payload,
+        signal: ex.abort,
+      });
+      const text = await response.body.text();
+      record.upstream_latency_ms = elapsedMs(upstreamStarted);
+      this.debug(endpoint, 'response received', { status: response.statusCode, body: text });
+      if (response.statusCode >= 400) throw upstreamErrorToGateway(endpoint.vendor.vendor, response.statusCode, text, `the endpoint's credentials (${endpoint.path})`);
 
-    let respBody: unknown;
-    try {
-      respBody = fromGoJson(text);
-    } catch (err) {
-      throw new GatewayError(502, 'upstream_error', 'upstream_invalid_response', `Provider ${endpoint.vendor.vendor} answered with invalid JSON: ${(err as Error).message}`);
-    }
-    const usage = endpoint.vendor.usage(respBody);
-    if (usage) applyUsage(record, usage);
-    const respData = responseData(reqData, response.statusCode, response.headers, respBody);
-    const rendered = this.render(endpoint, 'output', () => endpoint.output.execute(respData), record);
-    return { status: response.statusCode, body: JSON.stringify(applyMapping(parseOutput(rendered, record), endpoint.mapping)) };
-  }
-
-  private async readJsonBody(req: IncomingMessage): Promise<unknown> {
-    requireJsonContentType(req);
-    return parseJsonObject(await readBody(req, this.deps.maxBodyBytes), fromGoJson);
-  }
-
-
-  /** Policy input: the endpoint's model and limits, and the caller's text as chat messages (for prompt conditions). */
-  private authorize(endpoint: LlmEndpoint, reqBody: unknown, key: EvalRequest['key'], record: AuditRecord, res: ServerResponse, now: number): void {
-    const b = reqBody as Record<string, unknown>;
-    const messages = [
-      ...(typeof b.instructions === 'string' ? [{ role: 'system', content: b.instructions }] : []),
-      ...(typeof b.contents === 'string' ? [{ role: 'user', content: b.contents }] : []),
-    ];
-    const body: Record<string, unknown> = { ...governedVariables(endpoint.variables), model: endpoint.model ?? undefined, messages, stream: false };
-    const decision = this.deps.policies.decide({
-      action: LLM_ENDPOINT_ACTION,
-      resource: record.resource!,
-      provider: endpoint.vendor.vendor,
-      body,
-      key,
-      agent_id: record.agent_id ?? undefined,
-      now,
-    });
-    applyDecision(decision, record, res, reqBody);
-  }
-
-  private render(endpoint: LlmEndpoint, which: 'input' | 'output', run: () => string, record: AuditRecord): string {
-    try {
-      return run();
-    } catch (err) {
-      if (!(err instanceof TemplateExecError)) throw err;
-      record.error_message = `${which} template failed: ${err.message}`;
-      record.details = { ...record.details, template: which };
-      throw new GatewayError(500, 'server_error', 'template_error', `The endpoint's ${which} template failed: ${err.message}`);
-    }
-  }
+      let respBody: unknown;
+      try {
+        respBody = fromGoJson(text);
+      } catch (err) {
+        throw new GatewayError(502, 'upstream_error', 'upstream_invalid_response', `Provider ${endpoint.vendor.vendor} answered with invalid JSON: ${(err as Error).message}`);
+      }
+      const usage = endpoint.vendor.usage(respBody);
+      if (usage) applyUsage(record, usage);
+      const respData = responseData(reqData, response.statusCode, response.headers, respBody);
+      const rendered = render(endpoint, 'output', () => endpoint.output.execute(respData), ex);
+      const body = JSON.stringify(applyMapping(parseOutput(rendered, ex), endpoint.mapping));
+      ex.res.writeHead(response.statusCode, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      ex.res.end(body);
+      ex.finish(response.statusCode);
+    },
+  };
 
   /** `debug: true` logs what is sent and received; the vendor credentials are redacted wherever they appear. */
   private debug(endpoint: LlmEndpoint, what: string, fields: Record<string, unknown>): void {
@@ -208,25 +137,24 @@ export class LlmEndpointHandler {
     const text = JSON.stringify(fields).split(endpoint.credentials).join('[REDACTED]');
     this.deps.logger.info(`ai/llm ${endpoint.vendor.vendor}/${endpoint.vendor.version} ${endpoint.path}: ${what}`, JSON.parse(text) as Record<string, unknown>);
   }
+}
 
-  close(): Promise<void> {
-    return Promise.all([...this.pools.values()].map((p) => p.close())).then(() => undefined);
+function render(endpoint: LlmEndpoint, which: 'input' | 'output', run: () => string, ex: Exchange): string {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof TemplateExecError)) throw err;
+    ex.record.error_message = `${which} template failed: ${err.message}`;
+    ex.record.details = { ...ex.record.details, template: which };
+    throw new GatewayError(500, 'server_error', 'template_error', `The endpoint's ${which} template failed: ${err.message}`);
   }
 }
 
-/** The vendor's error, answered with its status in the OpenAI error shape. */
-function upstreamError(vendor: string, status: number, text: string): GatewayError {
-  const { message, code, param } = upstreamMessage(text);
-  const type: ErrorType =
-    status === 401 || status === 403 ? 'upstream_error' : status === 429 ? 'rate_limit_error' : status === 404 ? 'not_found_error' : status >= 500 ? 'upstream_error' : 'invalid_request_error';
-  return new GatewayError(status, type, code ?? `upstream_${status}`, `Provider ${vendor} answered ${status}: ${message}`, param, { upstream_status: status, provider: vendor });
-}
-
-function parseOutput(rendered: string, record: AuditRecord): unknown {
+function parseOutput(rendered: string, ex: Exchange): unknown {
   try {
     return JSON.parse(rendered);
   } catch (err) {
-    record.error_message = `output template produced invalid JSON: ${(err as Error).message}`;
+    ex.record.error_message = `output template produced invalid JSON: ${(err as Error).message}`;
     throw new GatewayError(500, 'server_error', 'template_error', `The endpoint's output template produced invalid JSON: ${(err as Error).message}`);
   }
 }
@@ -252,4 +180,3 @@ function governedVariables(variables: Record<string, unknown>): Record<string, n
   }
   return out;
 }
-

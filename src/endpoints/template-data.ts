@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { goInt } from '../templates/index.js';
-import type { LlmEndpoint } from './config.js';
+import type { LlmEndpoint } from '../config/krakend/endpoints.js';
 
 export interface RequestData {
   req_body: unknown;

@@ -13,7 +13,11 @@ export interface FakeReply {
 }
 
 export function fakeReply(prompt: string, maxTokens: number | undefined, variant = 0): FakeReply {
-  const full = `Answer ${variant + 1} to: ${prompt}`;
-  const text = maxTokens === undefined ? full : truncateToTokens(full, maxTokens);
-  return { text, promptTokens: estimateTokens(prompt), completionTokens: estimateTokens(text), truncated: text !== full };
+  return limitedReply(`Answer ${variant + 1} to: ${prompt}`, prompt, maxTokens);
+}
+
+/** `answer` as the reply to `prompt`, truncated to `maxTokens`. */
+export function limitedReply(answer: string, prompt: string, maxTokens: number | undefined): FakeReply {
+  const text = maxTokens === undefined ? answer : truncateToTokens(answer, maxTokens);
+  return { text, promptTokens: estimateTokens(prompt), completionTokens: estimateTokens(text), truncated: text !== answer };
 }

@@ -3,7 +3,7 @@
  * carries it in headers, and a deny becomes the 403 naming the deciding policy and rule.
  */
 import type { ServerResponse } from 'node:http';
-import { GatewayError } from '../http/errors.js';
+import { denied } from '../http/errors.js';
 import type { Decision } from '../policy/index.js';
 import type { AuditRecord } from '../store/types.js';
 
@@ -22,10 +22,9 @@ export function applyDecision(decision: Decision, record: AuditRecord, res: Serv
   }
   if (decision.audit_full_request && requestBody !== undefined) record.details = { ...record.details, request: requestBody };
   if (decision.decision === 'deny') {
-    throw new GatewayError(403, 'permission_error', 'policy_denied', `Request denied by policy: ${decision.reason}`, null, {
+    throw denied('policy_denied', `Request denied by policy: ${decision.reason}`, decision.reason_code, decision.policy, decision.rule, {
       policy: decision.policy,
       rule: decision.rule,
-      reason_code: decision.reason_code,
     });
   }
 }

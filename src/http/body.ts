@@ -1,14 +1,9 @@
 /** Reading and decoding request bodies at the boundary, with the size limit and precise errors. */
 import type { IncomingMessage } from 'node:http';
-import { GatewayError, badRequest } from './errors.js';
+import { badRequest, invalidRequest, type GatewayError } from './errors.js';
 
 export function payloadTooLarge(limit: number): GatewayError {
-  return new GatewayError(
-    413,
-    'invalid_request_error',
-    'request_too_large',
-    `Request body exceeds the gateway limit of ${limit} bytes (CZ_GATEWAY_MAX_BODY_BYTES)`,
-  );
+  return invalidRequest(413, 'request_too_large', `Request body exceeds the gateway limit of ${limit} bytes (CZ_GATEWAY_MAX_BODY_BYTES)`);
 }
 
 /** Collects the body; rejects with 413 as soon as it is known to exceed `limit` (header or bytes received). */
@@ -33,9 +28,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', (err) => reject(new GatewayError(400, 'invalid_request_error', 'body_read_failed', err.message)));
+    req.once('error', (err) => reject(invalidRequest(400, 'body_read_failed', err.message)));
     req.once('close', () => {
-      if (!req.complete) reject(new GatewayError(400, 'invalid_request_error', 'body_incomplete', 'The client closed the connection before sending the whole body'));
+      if (!req.complete) reject(invalidRequest(400, 'body_incomplete', 'The client closed the connection before sending the whole body'));
     });
   });
 }
@@ -51,12 +46,7 @@ export function isJsonContentType(value: string | undefined): boolean {
 export function requireJsonContentType(req: IncomingMessage): void {
   const contentType = req.headers['content-type'];
   if (isJsonContentType(contentType)) return;
-  throw new GatewayError(
-    415,
-    'invalid_request_error',
-    'unsupported_content_type',
-    `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
-  );
+  throw invalidRequest(415, 'unsupported_content_type', `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`);
 }
 
 /**

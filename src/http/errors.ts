@@ -1,6 +1,9 @@
 /**
- * Errors as clients see them: the OpenAI error body `{"error":{"message","type","code","param"}}`.
- * Every failure on the request path is a GatewayError so the handler can answer and audit it uniformly.
+ * The error catalogue: every failure on a governed request path is a GatewayError carrying its HTTP status, its
+ * client-facing type and code, and what the audit record must say about it (reason code, and for denials the
+ * decision). The exchange writes those once (src/pipeline/exchange.ts); nothing else sets `reason_code` by hand.
+ * Clients see the error in their own API's shape (`ErrorShape`): OpenAI's `{"error":{message,type,code,param}}`
+ * by default, Anthropic's `{"type":"error","error":{type,message}}` on the Anthropic provider.
  */
 export type ErrorType =
   | 'invalid_request_error'
@@ -22,6 +25,14 @@ export interface OpenAIErrorBody {
   };
 }
 
+/** What an error means for the audit record; absent fields leave the record as the request left it. */
+export interface ErrorAudit {
+  reason_code?: string;
+  decision?: 'deny';
+  policy?: string | null;
+  rule?: string | null;
+}
+
 export class GatewayError extends Error {
   constructor(
     readonly status: number,
@@ -31,6 +42,7 @@ export class GatewayError extends Error {
     readonly param: string | null = null,
     /** Extra fields merged into the error object (e.g. the deciding policy and rule of a 403). */
     readonly extra: Record<string, unknown> = {},
+    readonly audit: ErrorAudit = {},
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -41,11 +53,69 @@ export class GatewayError extends Error {
   }
 }
 
+/** The wire API whose error format a client expects. */
+export type ErrorShape = 'openai' | 'anthropic';
+
+const ANTHROPIC_TYPES: Record<ErrorType, string> = {
+  invalid_request_error: 'invalid_request_error',
+  authentication_error: 'authentication_error',
+  permission_error: 'permission_error',
+  not_found_error: 'not_found_error',
+  rate_limit_error: 'rate_limit_error',
+  upstream_error: 'api_error',
+  timeout_error: 'api_error',
+  server_error: 'api_error',
+};
+
+/** The error body in the client's API shape; the gateway's own fields (code, param, policy, ...) are kept. */
+export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
+  if (shape === 'anthropic') {
+    return { type: 'error', error: { type: ANTHROPIC_TYPES[err.type], message: err.message, code: err.code, param: err.param, ...err.extra } };
+  }
+  return err.toBody();
+}
+
+/** The in-band error event that ends a stream whose headers are already sent. */
+export function streamErrorEvent(err: GatewayError, shape: ErrorShape): string {
+  const data = JSON.stringify(errorBody(err, shape));
+  return shape === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+}
+
+const INVALID_REQUEST: ErrorAudit = { reason_code: 'INVALID_REQUEST' };
+
 export const badRequest = (code: string, message: string, param: string | null = null) =>
-  new GatewayError(400, 'invalid_request_error', code, message, param);
+  new GatewayError(400, 'invalid_request_error', code, message, param, {}, INVALID_REQUEST);
 
 /** Fail-closed audit: new requests are refused while the audit store is failing. */
 export const auditUnavailable = () =>
-  new GatewayError(503, 'server_error', 'audit_unavailable', 'The audit store is failing; requests are refused until it recovers (CZ_GATEWAY_AUDIT_FAILURE_MODE=closed)');
+  new GatewayError(503, 'server_error', 'audit_unavailable', 'The audit store is failing; requests are refused until it recovers (CZ_GATEWAY_AUDIT_FAILURE_MODE=closed)', null, {}, {
+    reason_code: 'AUDIT_UNAVAILABLE',
+  });
 
-export const notFound = (code: string, message: string) => new GatewayError(404, 'not_found_error', code, message);
+export const notFound = (code: string, message: string, reasonCode = code === 'unknown_provider' ? 'UNKNOWN_PROVIDER' : 'UNKNOWN_ROUTE') =>
+  new GatewayError(404, 'not_found_error', code, message, null, {}, { reason_code: reasonCode });
+
+export const methodNotAllowed = (message: string) =>
+  new GatewayError(405, 'invalid_request_error', 'method_not_allowed', message, null, {}, { reason_code: 'UNKNOWN_ROUTE' });
+
+export const authenticationFailed = (code: string, message: string) =>
+  new GatewayError(401, 'authentication_error', code, message, null, {}, { reason_code: `AUTH_${code.toUpperCase()}` });
+
+export const invalidRequest = (status: number, code: string, message: string) =>
+  new GatewayError(status, 'invalid_request_error', code, message, null, {}, INVALID_REQUEST);
+
+/** A denial (policy, DLP, tool call): 403 naming what decided it; the audit record carries the same. */
+export function denied(code: string, message: string, reasonCode: string, policy: string | null, rule: string | null, extra: Record<string, unknown> = {}) {
+  return new GatewayError(403, 'permission_error', code, message, null, { ...extra, reason_code: reasonCode }, { decision: 'deny', reason_code: reasonCode, policy, rule });
+}
+
+/** The provider answered something the gateway cannot read where it must (tool calls may be in it): fail closed. */
+export const upstreamInvalidResponse = (provider: string, what: string) =>
+  new GatewayError(502, 'upstream_error', 'upstream_invalid_response', `Provider ${provider} ${what}; the gateway cannot govern it, so it is not relayed`);
+
+/** Error mode: a returned tool call was denied; names the tool and the deciding policy and rule. */
+export function toolCallDenied(verdict: { name: string; policy: string | null; rule: string | null; reason: string; reason_code: string }): GatewayError {
+  const { name, policy, rule, reason, reason_code } = verdict;
+  const by = policy ? ` by policy "${policy}"${rule ? ` (rule ${rule})` : ''}` : '';
+  return denied('tool_call_denied', `Tool call "${name}" denied${by}: ${reason}`, reason_code, policy, rule, { policy, rule, tool: name });
+}

@@ -7,9 +7,12 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** The gateway key: X-ControlZero-API-Key wins (it leaves Authorization to tools that need it), else the bearer token. */
-export function gatewayKey(req: IncomingMessage): string | undefined {
-  const explicit = headerValue(req, 'x-controlzero-api-key');
+/**
+ * The gateway key: X-ControlZero-API-Key wins (it leaves Authorization to tools that need it); on the Anthropic
+ * wire, `x-api-key` (what Anthropic's SDKs send); else the bearer token.
+ */
+export function gatewayKey(req: IncomingMessage, wire: 'openai' | 'anthropic' = 'openai'): string | undefined {
+  const explicit = headerValue(req, 'x-controlzero-api-key') ?? (wire === 'anthropic' ? headerValue(req, 'x-api-key') : undefined);
   if (explicit) return explicit.trim();
   const auth = headerValue(req, 'authorization');
   if (!auth) return undefined;

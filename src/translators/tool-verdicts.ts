@@ -19,15 +19,6 @@ export interface ToolCallVerdict {
 /** Decides one complete call; `args` is the raw JSON text the model produced (objects are serialised first). */
 export type ToolCallJudge = (name: string, args: string) => ToolCallVerdict;
 
-/** Parsed JSON arguments, or the raw string when they do not parse (EvalRequest.tool.arguments). */
-export function parseToolArguments(args: string): unknown {
-  try {
-    return JSON.parse(args);
-  } catch {
-    return args;
-  }
-}
-
 /** The text that replaces a denied call in replace mode; names the tool, the deciding policy and rule, and why. */
 export function denialNotice(v: ToolCallVerdict): string {
   const by = v.policy ? ` by policy "${v.policy}"${v.rule ? ` (rule ${v.rule})` : ''}` : '';

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { TemplateExecError, TemplateParseError, goInt, parseTemplate, type CompiledTemplate } from '../templates/index.js';
+import { TemplateExecError, TemplateParseError, goInt, parseTemplate, type CompiledTemplate } from '../../templates/index.js';
 import { parseGoDuration } from './duration.js';
 import { jsonPath } from './json-path.js';
 import { VENDORS, type VendorDefinition } from './vendors.js';

@@ -4,8 +4,8 @@
  * templates, how the vendor authenticates and where its answer carries token usage. Pure: no I/O.
  */
 import { z } from 'zod';
-import type { Usage } from '../audit/record.js';
-import { MISTRAL_V1_INPUT_TEMPLATE, MISTRAL_V1_OUTPUT_TEMPLATE, goInt, nilSlice } from '../templates/index.js';
+import type { Usage } from '../../audit/record.js';
+import { MISTRAL_V1_INPUT_TEMPLATE, MISTRAL_V1_OUTPUT_TEMPLATE, goInt, nilSlice } from '../../templates/index.js';
 import {
   ANTHROPIC_V1_INPUT_TEMPLATE,
   ANTHROPIC_V1_OUTPUT_TEMPLATE,

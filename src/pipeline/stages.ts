@@ -1,0 +1,96 @@
+/**
+ * The request path as data: a governed route is an ordered list of named stages, plain functions over one
+ * exchange, run by one loop. The stages every governed path shares live here; each path adds its own (provider
+ * routing and forwarding in src/proxy/, templated endpoints in src/endpoints/). A new capability (rate limits,
+ * budgets, metrics) is one new stage in the lists, or a finish-consumer registered with `ex.onFinish`.
+ */
+import type { AuditWriter } from '../audit/writer.js';
+import { applyDecision } from '../governance/apply-decision.js';
+import { hitCount, scanPrompt, type PiiAction } from '../policy/prompt-scan.js';
+import type { PolicyRegistry } from '../governance/policy-registry.js';
+import { auditUnavailable, authenticationFailed, denied } from '../http/errors.js';
+import type { KeyRegistry } from '../keys/registry.js';
+import { DLP_BLOCKED } from '../policy/index.js';
+import type { Exchange } from './exchange.js';
+
+export interface Stage<X extends Exchange = Exchange> {
+  readonly name: string;
+  /** Advances the exchange; throws a GatewayError to fail it. The pipeline stops once the exchange is finished. */
+  run(ex: X): void | Promise<void>;
+}
+
+/** Runs `stages` in order over `ex`; never throws (a failure is answered and audited by the exchange). */
+export async function runPipeline<X extends Exchange>(ex: X, stages: readonly Stage<X>[]): Promise<void> {
+  try {
+    for (const stage of stages) {
+      const pending = stage.run(ex);
+      if (pending) await pending;
+      if (ex.finished) return;
+    }
+  } catch (err) {
+    ex.fail(err);
+  }
+}
+
+export interface GovernanceDeps {
+  keys: KeyRegistry;
+  policies: PolicyRegistry;
+  audit: AuditWriter;
+  piiAction: PiiAction;
+}
+
+/** The stages every governed path shares, built once per gateway. */
+export function governanceStages(deps: GovernanceDeps) {
+  /** Fail-closed audit: no request is served while its record could not be kept. */
+  const auditHealth: Stage = {
+    name: 'audit-health',
+    run() {
+      if (!deps.audit.accepting) throw auditUnavailable();
+    },
+  };
+
+  /** The gateway key (the header is read by the path: `ex.presentedKey`). */
+  const authenticate: Stage = {
+    name: 'authenticate',
+    async run(ex) {
+      if (!ex.requiresKey) return;
+      const auth = await deps.keys.authenticate(ex.presentedKey, ex.now);
+      ex.record.key_id = auth.key?.id ?? null;
+      if (!auth.ok) throw authenticationFailed(auth.code, auth.message);
+      ex.key = { id: auth.key.id, attributes: auth.key.attributes };
+    },
+  };
+
+  /** The request's policy decision on `record.action` / `record.resource`, with the body's facts. */
+  const decide: Stage = {
+    name: 'decide',
+    run(ex) {
+      const decision = deps.policies.decide({ ...ex.facts(), action: ex.record.action!, resource: ex.record.resource! });
+      applyDecision(decision, ex.record, ex.res, ex.body);
+    },
+  };
+
+  /** The prompt PII scan (CZ_GATEWAY_PII_ACTION) over every piece of prompt text the body's API carries. */
+  const pii: Stage = {
+    name: 'pii',
+    run(ex) {
+      if (!ex.body || !ex.translator) return;
+      const action = deps.piiAction;
+      const scan = scanPrompt(ex.body, ex.translator, action === 'mask');
+      if (hitCount(scan) === 0) return;
+      ex.record.details = { ...ex.record.details, pii: { action, detectors: scan.counts } };
+      if (action === 'block') {
+        const found = Object.entries(scan.counts).map(([d, n]) => `${d} x${n}`).join(', ');
+        throw denied('dlp_blocked', `Request blocked: the prompt contains sensitive data (${found}) and CZ_GATEWAY_PII_ACTION=block`, DLP_BLOCKED, null, null, {
+          detectors: scan.counts,
+        });
+      }
+      if (scan.masked) {
+        ex.bodyMasked = true;
+        if (ex.rawBody) ex.rawBody = Buffer.from(JSON.stringify(ex.body));
+      }
+    },
+  };
+
+  return { auditHealth, authenticate, decide, pii };
+}

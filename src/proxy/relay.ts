@@ -1,0 +1,255 @@
+/**
+ * The forward stage of provider routes: sends the request upstream and relays the answer, governing every tool
+ * call in it (src/translators/tool-shapes.ts) and noting usage on the way.
+ * - Non-streamed answers are read whole; one that may carry tool calls is parsed, as JSON or, when it is an event
+ *   stream under another content type, as events. One that cannot be parsed is not relayed (502): the gateway does
+ *   not pass on what it cannot govern.
+ * - Streams are relayed as they arrive: a chunk of whole events none of which may carry a tool call is written as is,
+ *   unparsed; other events are parsed (SSE per the spec) and governed, held back only while a call is incomplete.
+ */
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { applyUsage, elapsedMs, usageOf } from '../audit/record.js';
+import { findUsage, scanUsage } from '../audit/usage-scan.js';
+import { isJsonContentType } from '../http/body.js';
+import { streamErrorEvent, toolCallDenied, upstreamInvalidResponse, type GatewayError } from '../http/errors.js';
+import { toolCallFacts } from '../policy/index.js';
+import type { WireAdapter } from '../providers/fim-adapter.js';
+import { responseHeaders } from '../providers/upstream.js';
+import { SseParser, type SseEvent } from '../sse/parser.js';
+import { governResponse, mayCarryToolCalls, StreamGovernor } from '../translators/tool-shapes.js';
+import { ToolCallDenied, type ToolCallVerdict } from '../translators/tool-verdicts.js';
+import type { Json, ToolGovernance } from '../translators/types.js';
+import { upstreamErrorToGateway, upstreamFailure } from '../upstream/failures.js';
+import type { ProxyExchange } from './handler.js';
+
+const RATE_LIMIT_HEADERS = ['retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'ratelimitbysize-limit', 'ratelimitbysize-remaining', 'ratelimitbysize-reset'];
+
+/** Tool-call governance for this exchange: each call is `tool:call` on `<provider>/tools/<name>`. */
+function governance(ex: ProxyExchange): ToolGovernance {
+  const facts = ex.facts();
+  const resourcePrefix = `${ex.record.provider}/tools/`;
+  const judge = (name: string, args: string): ToolCallVerdict => {
+    const d = ex.policies.decide({ ...facts, action: 'tool:call', resource: resourcePrefix + name, tool: toolCallFacts(name, args) });
+    return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
+  };
+  return { judge, mode: ex.toolDenyMode, verdicts: ex.toolCalls };
+}
+
+export async function forward(ex: ProxyExchange): Promise<void> {
+  const { req, record, upstream } = ex;
+  const adapter = ex.body ? upstream.adapter(ex.subpath) : null;
+  if (adapter && ex.body) ex.rawBody = Buffer.from(JSON.stringify(adapter.request(ex.body)));
+  const rawBody = ex.rawBody;
+  // A body we did not read is streamed through; keep its declared length so the provider sees no chunked upload.
+  const declaredLength = Number(req.headers['content-length']);
+  const contentLength = rawBody ? rawBody.length : Number.isInteger(declaredLength) ? declaredLength : null;
+  const upstreamStarted = performance.now();
+  const response = await upstream.request({
+    path: upstream.path(ex.subpath, ex.search),
+    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers: upstream.requestHeaders(req.headers, contentLength),
+    body: rawBody ?? (req.method === 'GET' || req.method === 'HEAD' ? null : req),
+    signal: ex.abort,
+  });
+  const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
+  // An event stream, or a body of no readable type the client asked to stream: read as events either way.
+  const isStream = contentType.startsWith('text/event-stream') || (ex.body?.stream === true && !isJsonContentType(contentType) && response.statusCode < 400);
+  record.streamed = isStream;
+
+  if (response.statusCode >= 400 && !isStream) {
+    const text = await response.body.text();
+    record.upstream_latency_ms = elapsedMs(upstreamStarted);
+    const error = upstreamErrorToGateway(upstream.config.name, response.statusCode, text);
+    record.error_message = error.message;
+    ex.fail(error, pickHeaders(response.headers, RATE_LIMIT_HEADERS));
+    return;
+  }
+  if (isStream) {
+    await relayStream(ex, response, upstreamStarted, adapter);
+    return;
+  }
+
+  let buf: Buffer = Buffer.from(await response.body.arrayBuffer());
+  record.upstream_latency_ms = elapsedMs(upstreamStarted);
+  if (adapter && isJsonContentType(contentType)) {
+    const json = parseJsonOrNull(buf.toString('utf8'));
+    if (!json) throw upstreamInvalidResponse(upstream.config.name, 'returned a JSON content type with an unparsable body');
+    const usage = usageOf(json);
+    if (usage) applyUsage(record, usage);
+    buf = Buffer.from(JSON.stringify(adapter.response(json)));
+  } else {
+    const usage = scanUsage(buf);
+    if (usage) applyUsage(record, usage);
+    if (mayCarryToolCalls(buf)) buf = governWhole(ex, buf);
+  }
+  const headers = responseHeaders(response.headers);
+  headers['content-length'] = String(buf.length);
+  ex.res.writeHead(response.statusCode, headers);
+  ex.res.end(buf);
+  ex.finish(response.statusCode);
+}
+
+/** Governs a whole answer that may carry tool calls; returns the bytes to send (the same buffer when unchanged). */
+function governWhole(ex: ProxyExchange, buf: Buffer): Buffer {
+  const text = buf.toString('utf8');
+  const json = parseJsonOrNull(text);
+  const provider = ex.record.provider ?? 'unknown';
+  try {
+    if (json) return governResponse(json, governance(ex)) ? Buffer.from(JSON.stringify(json)) : buf;
+    if (!looksLikeEventStream(text)) throw upstreamInvalidResponse(provider, 'answered a body that is neither valid JSON nor an event stream, and it may carry tool calls');
+    // An event stream under another content type: governed event by event, all at once.
+    const parser = new SseParser();
+    const events = parser.push(text.endsWith('\n\n') ? text : `${text}\n\n`);
+    const governor = new StreamGovernor(governance(ex));
+    let out = '';
+    for (const event of events) out += governEvent(ex, governor, event);
+    return Buffer.from(out + governor.flush());
+  } catch (err) {
+    if (err instanceof ToolCallDenied) throw toolCallDenied(err.verdict);
+    throw err;
+  }
+}
+
+function looksLikeEventStream(text: string): boolean {
+  return /^\s*(data|event|id|retry)?:/.test(text);
+}
+
+/** The text to send for one event that must be governed; fails closed on one that may carry tool calls but is not JSON. */
+function governEvent(ex: ProxyExchange, governor: StreamGovernor, event: SseEvent): string {
+  const json = event.data.startsWith('[') ? null : parseJsonOrNull(event.data);
+  if (!json && event.data !== '[DONE]' && mayCarryToolCalls(event.data)) {
+    throw upstreamInvalidResponse(ex.record.provider ?? 'unknown', 'sent a stream event that is not valid JSON and may carry tool calls');
+  }
+  if (json) {
+    const usage = usageOf(json) ?? usageOf(json.response) ?? usageOf(json.message);
+    if (usage) applyUsage(ex.record, usage);
+  }
+  return governor.push(event, json);
+}
+
+async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData, upstreamStarted: number, adapter: WireAdapter | null): Promise<void> {
+  const { res, record } = ex;
+  const headers = responseHeaders(response.headers);
+  // No flushHeaders(): the headers leave with the first chunk, one write instead of two.
+  res.writeHead(response.statusCode, headers);
+  const parser = new SseParser();
+  const governor = adapter ? null : new StreamGovernor(governance(ex));
+  /** Text governed from the current chunk, not written yet (kept when a denial ends the stream mid-chunk). */
+  let out = '';
+  try {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
+      // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
+      // them; usage (on the final event) is read straight from the bytes.
+      if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk)) {
+        // A chunk that ends with [DONE] ends the response in the same write as its last bytes.
+        if (endsWithDone(chunk)) res.end(chunk);
+        else if (!res.write(chunk)) await waitForDrain(res);
+        const usage = findUsage(chunk);
+        if (usage) applyUsage(record, usage);
+        continue;
+      }
+      out = '';
+      for (const event of parser.push(chunk)) {
+        if (adapter) {
+          const json = parseJsonOrNull(event.data);
+          if (json) {
+            const usage = usageOf(json);
+            if (usage) applyUsage(record, usage);
+          }
+          out += json ? `data: ${JSON.stringify(adapter.chunk(json))}\n\n` : event.raw;
+        } else if (governor!.holding || mayCarryToolCalls(event.raw)) out += governEvent(ex, governor!, event);
+        else {
+          out += event.raw;
+          if (event.data.includes('"usage"')) {
+            const usage = usageOf(parseJsonOrNull(event.data));
+            if (usage) applyUsage(record, usage);
+          }
+        }
+      }
+      const text = out;
+      out = '';
+      if (text && !res.writableEnded && !res.write(text)) await waitForDrain(res);
+    }
+    if (governor && !res.writableEnded) {
+      // An event the stream ended in without its blank line: governed too when it may carry a call.
+      const rest = parser.pending;
+      out = rest !== '' && mayCarryToolCalls(rest) ? governEvent(ex, governor, parser.push('\n\n')[0]!) : rest;
+      out += governor.flush();
+      if (out) res.write(out);
+      out = '';
+    }
+  } catch (err) {
+    if (record.client_aborted) {
+      ex.finish(499);
+      return;
+    }
+    if (err instanceof ToolCallDenied) {
+      // Error mode: what was released so far stays sent; the denial ends the stream.
+      if (out && !res.writableEnded) res.write(out);
+      ex.fail(toolCallDenied(err.verdict));
+      return;
+    }
+    const error: GatewayError = (err as GatewayError).status ? (err as GatewayError) : upstreamFailure(record.provider ?? 'unknown', err);
+    record.error_message = error.message;
+    if (res.writableEnded) {
+      // The client already has the whole stream ([DONE]); the provider failed only afterwards.
+      ex.finish(response.statusCode);
+      return;
+    }
+    res.end(streamErrorEvent(error, ex.errorShape));
+    ex.finish(error.status);
+    return;
+  }
+  if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
+  res.end();
+  ex.finish(response.statusCode);
+}
+
+function pickHeaders(headers: Record<string, string | string[] | undefined>, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = headers[name];
+    if (typeof v === 'string') out[name] = v;
+  }
+  return out;
+}
+
+function parseJsonOrNull(text: string): Json | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
+  } catch {
+    return null;
+  }
+}
+
+const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
+
+function endsWithDone(chunk: Buffer): boolean {
+  return chunk.length >= DONE_EVENT.length && chunk.subarray(chunk.length - DONE_EVENT.length).equals(DONE_EVENT);
+}
+
+/** True when a chunk ends exactly at the end of an SSE event (a blank line), so nothing of it is left pending. */
+function endsAnEvent(chunk: Buffer): boolean {
+  const n = chunk.length;
+  if (n < 2) return false;
+  const last = chunk[n - 1];
+  const before = chunk[n - 2];
+  if (last === 10) return before === 10 || (before === 13 && n >= 4 && chunk[n - 3] === 10 && chunk[n - 4] === 13);
+  return last === 13 && before === 13;
+}
+
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}

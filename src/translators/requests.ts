@@ -1,0 +1,122 @@
+/**
+ * The request side of each wire API (pure): where its prompt text is (for PII detection, masking and the policy's
+ * `prompt` conditions) and the policy's view of its body, in OpenAI chat field names (`model`, `max_tokens`,
+ * `stream`, `messages`, `tools`), so one policy reads every API alike (docs/policies.md, "API shapes").
+ */
+import { isObject, type Json } from './types.js';
+
+/** Returns the text to keep in place of `text` (itself, or its masked form). */
+export type PromptVisitor = (text: string) => string;
+
+export interface RequestTranslator {
+  readonly name: string;
+  /** Visits every piece of prompt text in `body`, replacing each with what `visit` returns. */
+  visitPrompt(body: Json, visit: PromptVisitor): void;
+  /** The body as policies read it. */
+  policyView(body: Json): Json;
+}
+
+/** Visits a content value: a string, or parts/blocks with `text` (and nested `content`, e.g. tool results). */
+function visitContent(holder: Json, field: string, visit: PromptVisitor): void {
+  const value = holder[field];
+  if (typeof value === 'string') holder[field] = visit(value);
+  else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const part: unknown = value[i];
+      if (typeof part === 'string') value[i] = visit(part);
+      else if (isObject(part)) {
+        if (typeof part.text === 'string') part.text = visit(part.text);
+        if (part.content !== undefined) visitContent(part, 'content', visit);
+        if (typeof part.output === 'string') part.output = visit(part.output);
+      }
+    }
+  }
+}
+
+function visitMessages(body: Json, field: string, visit: PromptVisitor): void {
+  const messages = body[field];
+  if (typeof messages === 'string') {
+    body[field] = visit(messages);
+    return;
+  }
+  if (!Array.isArray(messages)) return;
+  for (const message of messages) {
+    if (!isObject(message)) continue;
+    visitContent(message, 'content', visit);
+    if (typeof message.output === 'string') message.output = visit(message.output);
+  }
+}
+
+/** Prompt text as chat messages, for the policy view of APIs that keep it elsewhere (the visit changes nothing). */
+export function textMessages(translator: RequestTranslator, body: Json): Json[] {
+  const messages: Json[] = [];
+  translator.visitPrompt(body, (text) => {
+    messages.push({ role: 'user', content: text });
+    return text;
+  });
+  return messages;
+}
+
+const PROMPT_FIELDS = ['prompt', 'suffix', 'input', 'inputs', 'instructions'];
+
+/**
+ * OpenAI Chat Completions and every OpenAI-compatible route (completions, FIM, embeddings, moderations,
+ * classifications, agents, and routes the gateway does not know): messages, and the prompt fields those carry.
+ */
+export const openaiCompatibleRequest: RequestTranslator = {
+  name: 'openai',
+  visitPrompt(body, visit) {
+    visitMessages(body, 'messages', visit);
+    for (const field of PROMPT_FIELDS) if (body[field] !== undefined) visitContent(body, field, visit);
+  },
+  policyView: (body) => body,
+};
+
+/** OpenAI Responses: `instructions` and `input` (a string or items); `max_output_tokens` is `max_tokens`. */
+export const openaiResponsesRequest: RequestTranslator = {
+  name: 'responses',
+  visitPrompt(body, visit) {
+    if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
+    visitMessages(body, 'input', visit);
+  },
+  policyView(body) {
+    return { ...body, max_tokens: body.max_output_tokens, messages: textMessages(this, body) };
+  },
+};
+
+/** Anthropic Messages: `system` (a string or text blocks) and message content blocks (text, tool results). */
+export const anthropicMessagesRequest: RequestTranslator = {
+  name: 'anthropic',
+  visitPrompt(body, visit) {
+    if (body.system !== undefined) visitContent(body, 'system', visit);
+    visitMessages(body, 'messages', visit);
+  },
+  policyView(body) {
+    return { ...body, messages: textMessages(this, body) };
+  },
+};
+
+/** Mistral Conversations: `instructions` and `inputs` (a string or entries); limits in `completion_args`. */
+export const mistralConversationsRequest: RequestTranslator = {
+  name: 'conversations',
+  visitPrompt(body, visit) {
+    if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
+    visitMessages(body, 'inputs', visit);
+  },
+  policyView(body) {
+    const args = isObject(body.completion_args) ? body.completion_args : {};
+    return { ...body, max_tokens: args.max_tokens, temperature: args.temperature, top_p: args.top_p, messages: textMessages(this, body) };
+  },
+};
+
+/** Templated endpoints (KrakenD `ai/llm`): `instructions` and `contents`, each a string or a list of text parts. */
+export const templatedEndpointRequest: RequestTranslator = {
+  name: 'templated',
+  visitPrompt(body, visit) {
+    visitContent(body, 'instructions', visit);
+    visitContent(body, 'contents', visit);
+  },
+  policyView(body) {
+    return { messages: textMessages(this, body), stream: false };
+  },
+};
