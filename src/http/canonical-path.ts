@@ -6,7 +6,7 @@
  * - empty segments are dropped (`//` is `/`, and so is a trailing slash);
  * - dot segments are resolved (RFC 3986 5.2.4): `.` goes, `..` removes the segment before it, never above the root.
  * Paths that no upstream must see in any spelling are refused: encoded `/` or `\`, a raw `\`, NUL, control
- * characters. The canonical path is what is routed, audited and forwarded; dot segments never go upstream.
+ * characters, malformed escapes. The canonical path is what is routed, audited and forwarded; dot segments never go upstream.
  */
 
 export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
@@ -46,7 +46,7 @@ export function canonicalPath(raw: string): CanonicalPath {
   const out: string[] = [];
   for (const part of raw.split('/')) {
     const segment = canonicalSegment(part);
-    if (segment === null) return { ok: false, reason: `the path segment ${JSON.stringify(part)} holds an encoded slash or backslash, a backslash, or a control character` };
+    if (segment === null) return { ok: false, reason: `the path segment ${JSON.stringify(part)} holds an encoded slash or backslash, a backslash, a control character or a malformed escape` };
     if (segment === '' || segment === '.') continue;
     if (segment === '..') out.pop();
     else out.push(segment);

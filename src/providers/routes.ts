@@ -53,7 +53,15 @@ const messagesBody = z.looseObject({
   tools,
 });
 const countTokensBody = z.looseObject({ model, messages: z.array(z.unknown(), { error: 'must be an array of messages' }) });
-const conversationBody = z.looseObject({ model: model.optional(), agent_id: z.string().optional(), stream, tools });
+const agentId = z.string({ error: 'must be a string naming the agent' }).min(1, 'must not be empty');
+const agentsBody = z.looseObject({
+  agent_id: agentId,
+  messages: z.array(z.unknown(), { error: 'must be an array of messages' }).min(1, 'must contain at least one message'),
+  max_tokens: optionalCount,
+  stream,
+  tools,
+});
+const conversationBody = z.looseObject({ model: model.optional(), agent_id: agentId.optional(), stream, tools });
 
 const openai = openaiCompatibleRequest;
 const route = (action: string, body: RouteSpec['body'], translator: RequestTranslator = openai): RouteSpec => ({ action, body, translator });
@@ -62,7 +70,7 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /chat/completions': route('llm:chat.completions', chatBody),
   'POST /completions': route('llm:completions', completionBody),
   'POST /fim/completions': route('llm:completions', completionBody),
-  'POST /agents/completions': route('llm:agents.completions', optionalModelBody),
+  'POST /agents/completions': route('llm:agents.completions', agentsBody),
   'GET /models': route('llm:models.list', null),
   'POST /embeddings': route('llm:embeddings', modelBody),
   'POST /moderations': route('llm:moderations', optionalModelBody),

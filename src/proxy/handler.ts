@@ -133,7 +133,9 @@ export class ProviderProxy {
       }
       const model = typeof ex.body?.model === 'string' ? ex.body.model : ex.pathModel;
       record.model = model ?? null;
-      record.resource = `${record.provider}/${model ?? '*'}`;
+      // Mistral agents (agents/completions, conversations) name an agent instead of a model: that is what is governed.
+      const agent = model === undefined && typeof ex.body?.agent_id === 'string' && ex.body.agent_id !== '' ? ex.body.agent_id : undefined;
+      record.resource = `${record.provider}/${agent === undefined ? (model ?? '*') : `agents/${agent}`}`;
       if (ex.body) ex.policyBody = spec.translator.policyView(ex.body);
     },
   };

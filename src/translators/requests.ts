@@ -58,10 +58,14 @@ export function textMessages(translator: RequestTranslator, body: Json): Json[] 
 }
 
 const PROMPT_FIELDS = ['prompt', 'suffix', 'input', 'inputs', 'instructions'];
+/** Prompt fields policies do not read natively (they read `messages` and `prompt`). */
+const OTHER_PROMPT_FIELDS = PROMPT_FIELDS.filter((f) => f !== 'prompt');
 
 /**
  * OpenAI Chat Completions and every OpenAI-compatible route (completions, FIM, embeddings, moderations,
  * classifications, agents, and routes the gateway does not know): messages, and the prompt fields those carry.
+ * The policy view is the body itself unless it has prompt text outside `messages` and `prompt` (FIM `suffix`,
+ * embeddings `input`, ...): then `prompt` lists all of it, so prompt conditions see it too.
  */
 export const openaiCompatibleRequest: RequestTranslator = {
   name: 'openai',
@@ -69,7 +73,16 @@ export const openaiCompatibleRequest: RequestTranslator = {
     visitMessages(body, 'messages', visit);
     for (const field of PROMPT_FIELDS) if (body[field] !== undefined) visitContent(body, field, visit);
   },
-  policyView: (body) => body,
+  policyView(body) {
+    if (!OTHER_PROMPT_FIELDS.some((f) => body[f] !== undefined)) return body;
+    const prompt: string[] = [];
+    const collect = (text: string) => {
+      prompt.push(text);
+      return text;
+    };
+    for (const field of PROMPT_FIELDS) if (body[field] !== undefined) visitContent(body, field, collect);
+    return { ...body, prompt };
+  },
 };
 
 /** OpenAI Responses: `instructions` and `input` (a string or items); `max_output_tokens` is `max_tokens`. */
