@@ -99,7 +99,10 @@ function refusalRows(paths: readonly string[]): RefusalRow[] {
   const rows: RefusalRow[] = [];
   for (const path of paths) {
     for (const what of ['bad-model', 'max-tokens'] as const) {
-      rows.push({ kind: 'refusal', id: nextId(), title: `[refuse] ${what === 'bad-model' ? 'model bad-model' : 'max_tokens 1000'} POST ${path}`, path, what, stream: false });
+      for (const stream of [false, true]) {
+        const title = `[refuse] ${what === 'bad-model' ? 'model bad-model' : 'max_tokens 1000'} ${stream ? 'stream' : 'non-stream'} POST ${path}`;
+        rows.push({ kind: 'refusal', id: nextId(), title, path, what, stream });
+      }
     }
   }
   return rows;
@@ -390,7 +393,8 @@ function refusalRowProblems(row: RefusalRow, o: Outcome): string[] {
 // Tables
 
 const ALL_MODES = HOSTILE_MODES.map((m) => m.mode);
-const SMALL_MODES: HostileMode[] = ['chat', 'legacy-function-call', 'case-variant'];
+/** Spellings the replace and error tables also run every oddity on (the strip table runs them all). */
+const SOME_PATHS = [CANONICAL, '/hostile/v1/chat/completions/', '/hostile/v1/./chat/%63ompletions'];
 
 interface Table {
   deny: DenyMode;
@@ -399,8 +403,8 @@ interface Table {
 
 const TABLES: Table[] = [
   { deny: 'strip', rows: [...toolRows('strip', PATHS, ALL_MODES), ...refusalRows(PATHS)] },
-  { deny: 'replace', rows: toolRows('replace', [CANONICAL], SMALL_MODES) },
-  { deny: 'error', rows: toolRows('error', [CANONICAL], SMALL_MODES) },
+  { deny: 'replace', rows: toolRows('replace', SOME_PATHS, ALL_MODES) },
+  { deny: 'error', rows: toolRows('error', SOME_PATHS, ALL_MODES) },
 ];
 
 const failures: { title: string; problems: string[] }[] = [];
