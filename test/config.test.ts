@@ -49,6 +49,28 @@ test('OpenAI, DeepSeek and a custom provider by env; BASE_URL override', async (
   assert.equal(config.providers.get('together-ai')?.baseUrl, 'https://api.together.xyz');
 });
 
+test('Anthropic is a built-in provider spoken to in its own wire API; custom providers are OpenAI-compatible', async () => {
+  const config = await loadConfig({
+    CZ_GATEWAY_ANTHROPIC_ENABLED: 'true',
+    CZ_GATEWAY_ANTHROPIC_API_KEY: 'sk-ant',
+    CZ_GATEWAY_LOCAL_ENABLED: 'true',
+    CZ_GATEWAY_LOCAL_API_KEY: 'k',
+    CZ_GATEWAY_LOCAL_BASE_URL: 'http://127.0.0.1:9000',
+  });
+  const anthropic = config.providers.get('anthropic');
+  assert.equal(anthropic?.baseUrl, 'https://api.anthropic.com');
+  assert.equal(anthropic?.wire, 'anthropic');
+  assert.equal(config.providers.get('local')?.wire, 'openai');
+  const custom = await loadConfig({
+    CZ_GATEWAY_ANTHROPIC_ENABLED: 'true',
+    CZ_GATEWAY_ANTHROPIC_API_KEY: 'sk-ant',
+    CZ_GATEWAY_ANTHROPIC_BASE_URL: 'http://127.0.0.1:8200',
+  });
+  assert.equal(custom.providers.get('anthropic')?.baseUrl, 'http://127.0.0.1:8200');
+  const missingKey = await problems({ CZ_GATEWAY_ANTHROPIC_ENABLED: 'true' });
+  assert.ok(missingKey.some((p) => p.includes('CZ_GATEWAY_ANTHROPIC_API_KEY: required')), missingKey.join('\n'));
+});
+
 test('every bad setting is reported, naming its variable', async () => {
   const found = await problems({
     CZ_GATEWAY_MISTRAL_ENABLED: 'yes please',
