@@ -6,28 +6,26 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
-import { SseParser, type SseEvent } from '../src/sse/parser.js';
+import { SseParser } from '../src/sse/parser.js';
 import { anthropicMessagesToolCalls as shape } from '../src/translators/anthropic-messages.js';
-import { denialNotice, ToolCallDenied, type ToolCallJudge, type ToolDenyMode } from '../src/translators/tool-verdicts.js';
-import { isObject, type Json, type StreamShapeGovernor, type ToolGovernance } from '../src/translators/types.js';
-
-/** Denies every tool whose name starts with delete_ (case-sensitive: case folding is the policy side's); records what it saw. */
-function judgeDeletes(seen: [string, string][] = []): ToolCallJudge {
-  return (name, args) => {
-    seen.push([name, args]);
-    const deny = name.startsWith('delete_');
-    return {
-      name,
-      decision: deny ? 'deny' : 'allow',
-      policy: 'p',
-      rule: deny ? 'no-delete' : 'tools',
-      reason: deny ? 'denied by rule no-delete of policy p' : 'allowed',
-      reason_code: 'RULE_MATCH',
-    };
-  };
-}
-
-const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [] });
+import { denialNotice, ToolCallDenied } from '../src/translators/tool-verdicts.js';
+import type { Json } from '../src/translators/types.js';
+import {
+  arbitraryStreamCase,
+  assertErrorStopsAtDeleteFile,
+  assertLeftAlone,
+  byteChunks,
+  eventsOf,
+  governance,
+  governBothWays,
+  jsonOf,
+  mentioningToolCalls,
+  pieces,
+  pushEach,
+  relay,
+  sseWriter,
+  streamGovernance,
+} from './support/tool-stream-fixtures.js';
 
 const toolUse = (id: string, name: string, input: unknown): Json => ({ type: 'tool_use', id: `toolu_${id}`, name, input });
 const text = (value: string): Json => ({ type: 'text', text: value });
@@ -43,19 +41,6 @@ function messageBody(content: Json[], stopReason = content.some((b) => b.type ==
     stop_sequence: null,
     usage: { input_tokens: 3, output_tokens: 9 },
   };
-}
-
-/** Splits text into pieces at the given code-point offsets (a delta never splits a character, as upstreams do). */
-function pieces(value: string, cuts: number[] = []): string[] {
-  const chars = [...value];
-  const at = [...new Set(cuts.map((c) => c % (chars.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const cut of [...at, chars.length]) {
-    if (cut > from) out.push(chars.slice(from, cut).join(''));
-    from = Math.max(from, cut);
-  }
-  return out.length > 0 ? out : [''];
 }
 
 /**
@@ -83,64 +68,7 @@ function streamEvents(body: Json, cuts: number[] = [3, 7], rawInput: Record<numb
   return events;
 }
 
-interface SseStyle {
-  crlf: boolean;
-  /** data written over several `data:` lines (the JSON pretty-printed, one line each) */
-  multiline: boolean;
-}
-
-function sse(events: Json[], style: SseStyle = { crlf: false, multiline: false }): string {
-  const nl = style.crlf ? '\r\n' : '\n';
-  return events
-    .map((e) => {
-      const lines = style.multiline ? JSON.stringify(e, null, 1).split('\n') : [JSON.stringify(e)];
-      return `event: ${e.type}${nl}${lines.map((line) => `data: ${line}`).join(nl)}${nl}${nl}`;
-    })
-    .join('');
-}
-
-/** The UTF-8 bytes of `value` cut at the given byte offsets (possibly inside a character or a CRLF). */
-function byteChunks(value: string, cuts: number[]): Uint8Array[] {
-  const bytes = Buffer.from(value, 'utf8');
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of [...at, bytes.length]) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
-
-const jsonOf = (data: string): Json | null => {
-  try {
-    const value: unknown = JSON.parse(data);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-};
-
-type Routing = (governor: StreamShapeGovernor, event: SseEvent, json: Json | null) => boolean;
-/** The contract: the relay hands over what the governor claims. */
-const claimed: Routing = (governor, event, json) => governor.claims(event, json);
-/** What src/proxy/relay.ts does: it hands over only events whose bytes mention a tool call. */
-const mentioningToolCalls: Routing = (_governor, event) => /tool_calls|function_call|tool_use|function\.call/.test(event.raw);
-
-/** What the relay does: parse, route to the governor while it holds (or per `routing`), write the rest through, flush. */
-function relay(governor: StreamShapeGovernor, chunks: (Uint8Array | string)[], routing: Routing = claimed): string {
-  const parser = new SseParser();
-  let out = '';
-  for (const chunk of chunks) {
-    for (const event of parser.push(chunk)) {
-      const json = jsonOf(event.data);
-      out += governor.holding || routing(governor, event, json) ? governor.push(event, json) : event.raw;
-    }
-  }
-  return out + governor.flush();
-}
-
-const eventsOf = (value: string): Json[] => new SseParser().push(value).map((e) => JSON.parse(e.data) as Json);
+const sse = sseWriter({ eventLines: true });
 
 /** Block starts at 0, 1, ... and every block event's index a started block's: what MessageStream's `content[index]` needs. */
 function assertContiguousBlocks(events: Json[]): void {
@@ -158,11 +86,7 @@ async function sdkFinalMessage(events: Json[]): Promise<Json> {
   return JSON.parse(JSON.stringify(await MessageStream.fromReadableStream(body).finalMessage())) as Json;
 }
 
-function governStream(mode: ToolDenyMode, events: Json[], seen: [string, string][] = []) {
-  const ctx = governance(mode, seen);
-  const out = relay(shape.streamGovernor(ctx), [sse(events)]);
-  return { out, events: eventsOf(out), verdicts: ctx.verdicts };
-}
+const governStream = streamGovernance(shape, sse, eventsOf);
 
 const parallel = () => [text('Let me look.'), toolUse('1', 'read_file', { path: '/x' }), toolUse('2', 'delete_file', { path: '/y' }), toolUse('3', 'list_dir', { dir: '/' })];
 
@@ -190,17 +114,13 @@ describe('anthropic: governResponse', () => {
   });
 
   test('error: throws at the first denied block after recording every decision so far', () => {
-    const ctx = governance('error');
-    assert.throws(() => shape.governResponse(messageBody(parallel()), ctx), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
-    assert.deepEqual(ctx.verdicts.map((v) => v.name), ['read_file', 'delete_file']);
+    assertErrorStopsAtDeleteFile(shape, messageBody(parallel()));
   });
 
   test('all allowed, server tools, or not a message: unchanged', () => {
     const body = messageBody([toolUse('1', 'read_file', {}), { type: 'server_tool_use', id: 'srvtoolu_1', name: 'delete_web', input: {} }]);
-    const before = JSON.stringify(body);
     const ctx = governance('strip');
-    assert.equal(shape.governResponse(body, ctx), false);
-    assert.equal(JSON.stringify(body), before);
+    assertLeftAlone(shape, body, ctx);
     assert.deepEqual(ctx.verdicts.map((v) => v.name), ['read_file']);
     assert.equal(shape.governResponse({ object: 'response', output: [] }, ctx), false);
   });
@@ -282,9 +202,7 @@ describe('anthropic: stream governor', () => {
     const ctx = governance('error');
     const governor = shape.streamGovernor(ctx);
     let sent = '';
-    assert.throws(() => {
-      for (const event of new SseParser().push(sse(streamEvents(messageBody(parallel()))))) sent += governor.push(event, jsonOf(event.data));
-    }, (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
+    assert.throws(() => pushEach(governor, sse(streamEvents(messageBody(parallel()))), (out) => (sent += out)), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
     assert.deepEqual(ctx.verdicts.map((v) => v.name), ['read_file', 'delete_file']);
     assert.match(sent, /toolu_1/);
     assert.doesNotMatch(sent, /toolu_2/);
@@ -327,47 +245,20 @@ describe('anthropic: streamed = non-streamed (property)', () => {
     fc.record({ kind: fc.constant('tool' as const), name: fc.constantFrom(...names), input }),
     fc.record({ kind: fc.constant('text' as const), text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) }),
   );
-  const cuts = fc.array(fc.nat(), { maxLength: 40 });
 
   test('same verdicts, and the streamed message equals the non-streamed one', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(block, { maxLength: 6 }),
-        fc.constantFrom<ToolDenyMode>('replace', 'strip', 'error'),
-        fc.record({ crlf: fc.boolean(), multiline: fc.boolean() }),
-        cuts,
-        cuts,
-        async (blocks, mode, style, deltaCuts, byteCuts) => {
-          // JSON round trip: the wire carries JSON, so the reference is what JSON can say (no -0, no undefined).
-          const content = JSON.parse(JSON.stringify(blocks.map((b, i) => (b.kind === 'tool' ? toolUse(String(i), b.name, b.input) : text(b.text))))) as Json[];
-          const body = messageBody(content);
-          const upstream = sse(streamEvents(body, deltaCuts), style);
-
-          const plain = governance(mode);
-          let plainDenied: unknown = null;
-          try {
-            shape.governResponse(body, plain);
-          } catch (e) {
-            plainDenied = e;
-          }
-
-          const streamed = governance(mode);
-          let out = '';
-          let streamDenied: unknown = null;
-          try {
-            out = relay(shape.streamGovernor(streamed), byteChunks(upstream, byteCuts));
-          } catch (e) {
-            streamDenied = e;
-          }
-
-          assert.deepEqual(streamed.verdicts, plain.verdicts);
-          assert.equal(streamDenied instanceof ToolCallDenied, plainDenied instanceof ToolCallDenied);
-          if (plainDenied) return;
-          const final = await sdkFinalMessage(eventsOf(out));
-          assert.deepEqual(final.content, body.content);
-          assert.equal(final.stop_reason, body.stop_reason);
-        },
-      ),
+      fc.asyncProperty(arbitraryStreamCase(block, fc.record({ crlf: fc.boolean(), multiline: fc.boolean() })), async ({ items: blocks, mode, style, deltaCuts, byteCuts }) => {
+        // JSON round trip: the wire carries JSON, so the reference is what JSON can say (no -0, no undefined).
+        const content = JSON.parse(JSON.stringify(blocks.map((b, i) => (b.kind === 'tool' ? toolUse(String(i), b.name, b.input) : text(b.text))))) as Json[];
+        const body = messageBody(content);
+        const upstream = sse(streamEvents(body, deltaCuts), style);
+        const { denied, out } = governBothWays(shape, mode, body, byteChunks(upstream, byteCuts));
+        if (denied) return;
+        const final = await sdkFinalMessage(eventsOf(out));
+        assert.deepEqual(final.content, body.content);
+        assert.equal(final.stop_reason, body.stop_reason);
+      }),
       { numRuns: 200 },
     );
   });

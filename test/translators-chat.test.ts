@@ -7,27 +7,25 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { SseParser } from '../src/sse/parser.js';
 import { chatCompletionsToolCalls as shape } from '../src/translators/chat-completions.js';
-import { denialNotice, ToolCallDenied, type ToolCallJudge, type ToolDenyMode } from '../src/translators/tool-verdicts.js';
-import { isObject, type Json, type StreamShapeGovernor, type ToolGovernance } from '../src/translators/types.js';
-
-/** Denies every tool whose name starts with delete_; records what it was shown. */
-function judgeDeletes(seen: [string, string][] = []): ToolCallJudge {
-  return (name, args) => {
-    seen.push([name, args]);
-    const deny = name.startsWith('delete_');
-    return {
-      name,
-      decision: deny ? 'deny' : 'allow',
-      policy: 'p',
-      rule: deny ? 'no-delete' : 'tools',
-      reason: deny ? 'denied by rule no-delete of policy p' : 'allowed',
-      reason_code: 'RULE_MATCH',
-    };
-  };
-}
-
-const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [] });
-const decisions = (ctx: ToolGovernance) => ctx.verdicts.map((v) => [v.name, v.decision]);
+import { denialNotice, ToolCallDenied } from '../src/translators/tool-verdicts.js';
+import type { Json } from '../src/translators/types.js';
+import {
+  arbitraryArguments,
+  arbitraryCuts,
+  arbitraryMode,
+  assertErrorStopsAtDeleteFile,
+  assertLeftAlone,
+  byteChunks,
+  decisions,
+  governance,
+  governBothWays,
+  jsonOf,
+  pieces,
+  PLAIN,
+  relay,
+  sseWriter,
+  streamGovernance,
+} from './support/tool-stream-fixtures.js';
 
 const call = (id: string, name: string, args: string) => ({ id, type: 'function', function: { name, arguments: args } });
 
@@ -43,83 +41,15 @@ function chunk(delta: Json, finish: string | null = null, index = 0): Json {
   return { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index, delta, finish_reason: finish }] };
 }
 
-interface SseStyle {
-  crlf: boolean;
-  /** data written over several `data:` lines (the JSON pretty-printed, one line each) */
-  multiline: boolean;
-  /** keys written with a JSON escape (`"tool\u005fcalls"`), as a hostile upstream may */
-  escapedKeys: boolean;
-}
+/** Chat's keys written escaped (`"tool\u005fcalls"`), as a hostile upstream may. */
+const escapeKeys = (json: string) => json.replace(/"tool_calls":/g, '"tool\\u005fcalls":').replace(/"function_call":/g, '"function\\u005fcall":');
 
-const PLAIN: SseStyle = { crlf: false, multiline: false, escapedKeys: false };
-
-/** Stream text for chunks ('[DONE]' as the terminating event). */
-function sse(events: (Json | '[DONE]')[], style: SseStyle = PLAIN): string {
-  const nl = style.crlf ? '\r\n' : '\n';
-  return events
-    .map((e) => {
-      let text = e === '[DONE]' ? e : style.multiline ? JSON.stringify(e, null, 1) : JSON.stringify(e);
-      if (style.escapedKeys) text = text.replace(/"tool_calls":/g, '"tool\\u005fcalls":').replace(/"function_call":/g, '"function\\u005fcall":');
-      return `${text.split('\n').map((line) => `data: ${line}`).join(nl)}${nl}${nl}`;
-    })
-    .join('');
-}
-
-/** The UTF-8 bytes of `text` cut at the given byte offsets (possibly inside a character or a CRLF). */
-function byteChunks(text: string, cuts: number[]): Uint8Array[] {
-  const bytes = Buffer.from(text, 'utf8');
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of [...at, bytes.length]) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
-
-/** Splits text into pieces at code-point offsets (an upstream's deltas never split a character). */
-function pieces(text: string, cuts: number[]): string[] {
-  const chars = [...text];
-  const at = [...new Set(cuts.map((c) => c % (chars.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const cut of [...at, chars.length]) {
-    if (cut > from) out.push(chars.slice(from, cut).join(''));
-    from = Math.max(from, cut);
-  }
-  return out.length > 0 ? out : [''];
-}
-
-function jsonOf(data: string): Json | null {
-  try {
-    const value: unknown = JSON.parse(data);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-/** What the relay does: parse, route to the governor while it claims or holds, write the rest through, flush. */
-function relay(governor: StreamShapeGovernor, chunks: (Uint8Array | string)[]): string {
-  const parser = new SseParser();
-  let out = '';
-  for (const piece of chunks) {
-    for (const event of parser.push(piece)) {
-      const json = jsonOf(event.data);
-      out += governor.claims(event, json) || governor.holding ? governor.push(event, json) : event.raw;
-    }
-  }
-  return out + governor.flush();
-}
+/** Stream text for chunks ('[DONE]' as the terminating event): no `event:` lines. */
+const sse = sseWriter({ eventLines: false, escapeKeys });
 
 const eventsOf = (text: string): (Json | '[DONE]')[] => new SseParser().push(text).map((e) => (e.data === '[DONE]' ? '[DONE]' : (JSON.parse(e.data) as Json)));
 
-function governStream(mode: ToolDenyMode, events: (Json | '[DONE]')[], seen: [string, string][] = []) {
-  const ctx = governance(mode, seen);
-  const text = relay(shape.streamGovernor(ctx), [sse(events)]);
-  return { text, events: eventsOf(text), ctx };
-}
+const governStream = streamGovernance(shape, sse, eventsOf);
 
 interface ClientChoice {
   content: string;
@@ -180,17 +110,11 @@ describe('chat: governResponse', () => {
   });
 
   test('error: throws on the first denied call, after recording every decision so far', () => {
-    const ctx = governance('error');
-    const body = response([call('a', 'read_file', '{}'), call('b', 'delete_file', '{}'), call('c', 'delete_all', '{}')]);
-    assert.throws(() => shape.governResponse(body, ctx), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
-    assert.deepEqual(decisions(ctx), [['read_file', 'allow'], ['delete_file', 'deny']]);
+    assertErrorStopsAtDeleteFile(shape, response([call('a', 'read_file', '{}'), call('b', 'delete_file', '{}'), call('c', 'delete_all', '{}')]));
   });
 
   test('all allowed: unchanged', () => {
-    const body = response([call('a', 'read_file', '{}')]);
-    const before = JSON.stringify(body);
-    assert.equal(shape.governResponse(body, governance('replace')), false);
-    assert.equal(JSON.stringify(body), before);
+    assertLeftAlone(shape, response([call('a', 'read_file', '{}')]), governance('replace'));
   });
 
   test('arguments sent as an object (Mistral) are judged as their JSON; a body of another shape is left alone', () => {
@@ -467,11 +391,6 @@ describe('chat: stream governor', () => {
 
 describe('chat: streamed = non-streamed (property)', () => {
   const names = ['read_file', 'list_dir', 'delete_file', 'delete_all'];
-  const argumentsText = fc.oneof(
-    { arbitrary: fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).map((o) => JSON.stringify(o)), weight: 5 },
-    { arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }), weight: 1 },
-  );
-  const cuts = fc.array(fc.nat(), { maxLength: 40 });
   /** How the upstream fragments its calls. */
   const styles = ['indexed', 'ids', 'anonymous', 'complete', 'legacy'] as const;
   type Style = (typeof styles)[number];
@@ -522,36 +441,18 @@ describe('chat: streamed = non-streamed (property)', () => {
   test('same verdicts, and the streamed calls equal the non-streamed ones', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ name: fc.constantFrom(...names), args: argumentsText }), { maxLength: 5 }),
+        fc.array(fc.record({ name: fc.constantFrom(...names), args: arbitraryArguments }), { maxLength: 5 }),
         fc.string({ unit: 'grapheme', maxLength: 10 }),
         fc.constantFrom(...styles),
-        fc.constantFrom<ToolDenyMode>('replace', 'strip', 'error'),
+        arbitraryMode,
         fc.record({ crlf: fc.boolean(), multiline: fc.boolean(), escapedKeys: fc.boolean() }),
         fc.boolean(),
-        cuts,
-        cuts,
+        arbitraryCuts,
+        arbitraryCuts,
         (calls, content, style, mode, sseStyle, done, argCuts, byteCuts) => {
           const body = responseOf(calls, content, style);
-          const plain = governance(mode);
-          let plainDenied = false;
-          try {
-            shape.governResponse(body, plain);
-          } catch (e) {
-            plainDenied = e instanceof ToolCallDenied;
-          }
-
-          const streamed = governance(mode);
-          let out = '';
-          let streamDenied = false;
-          try {
-            out = relay(shape.streamGovernor(streamed), byteChunks(sse(streamOf(calls, content, style, argCuts, done), sseStyle), byteCuts));
-          } catch (e) {
-            streamDenied = e instanceof ToolCallDenied;
-          }
-
-          assert.deepEqual(streamed.verdicts, plain.verdicts);
-          assert.equal(streamDenied, plainDenied);
-          if (plainDenied) return;
+          const { denied, out, verdicts } = governBothWays(shape, mode, body, byteChunks(sse(streamOf(calls, content, style, argCuts, done), sseStyle), byteCuts));
+          if (denied) return;
           const message = (body.choices as any)[0].message;
           const [choice] = accumulate(eventsOf(out));
           assert.equal(choice!.finish_reason, (body.choices as any)[0].finish_reason);
@@ -561,7 +462,7 @@ describe('chat: streamed = non-streamed (property)', () => {
           assert.deepEqual(released, kept);
           if (style !== 'anonymous') assert.deepEqual(choice!.tool_calls.map((c) => c.id), ((message.tool_calls ?? []) as any[]).map((c) => c.id));
           if (mode === 'strip') assert.equal(choice!.content, content);
-          else for (const v of streamed.verdicts) if (v.decision === 'deny') assert.ok(choice!.content.includes(denialNotice(v)));
+          else for (const v of verdicts) if (v.decision === 'deny') assert.ok(choice!.content.includes(denialNotice(v)));
         },
       ),
       { numRuns: 300 },

@@ -8,27 +8,25 @@ import fc from 'fast-check';
 import { ConversationEvents$inboundSchema, ConversationResponse$inboundSchema } from '@mistralai/mistralai/models/components';
 import { SseParser } from '../src/sse/parser.js';
 import { mistralConversationsToolCalls as shape } from '../src/translators/mistral-conversations.js';
-import { denialNotice, ToolCallDenied, type ToolCallJudge, type ToolDenyMode } from '../src/translators/tool-verdicts.js';
-import { isObject, type Json, type StreamShapeGovernor, type ToolGovernance } from '../src/translators/types.js';
-
-/** Denies every tool whose name starts with delete_; records what it was shown. */
-function judgeDeletes(seen: [string, string][] = []): ToolCallJudge {
-  return (name, args) => {
-    seen.push([name, args]);
-    const deny = name.startsWith('delete_');
-    return {
-      name,
-      decision: deny ? 'deny' : 'allow',
-      policy: 'p',
-      rule: deny ? 'no-delete' : 'tools',
-      reason: deny ? 'denied by rule no-delete of policy p' : 'allowed',
-      reason_code: 'RULE_MATCH',
-    };
-  };
-}
-
-const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [] });
-const decisions = (ctx: ToolGovernance) => ctx.verdicts.map((v) => [v.name, v.decision]);
+import { denialNotice, ToolCallDenied } from '../src/translators/tool-verdicts.js';
+import type { Json } from '../src/translators/types.js';
+import {
+  arbitraryCallOrText,
+  arbitraryStreamCase,
+  assertErrorStopsAtDeleteFile,
+  assertLeftAlone,
+  byteChunks,
+  decisions,
+  governance,
+  governBothWays,
+  jsonOf,
+  pieces,
+  PLAIN,
+  pushEach,
+  relay,
+  sseWriter,
+  streamGovernance,
+} from './support/tool-stream-fixtures.js';
 
 const CREATED = '2025-06-01T10:00:00.000Z';
 const MODEL = 'mistral-medium-2505';
@@ -58,19 +56,6 @@ const noticeEntry = (call: Json, notice: string): Json => ({
 
 const USAGE = { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 };
 const responseBody = (outputs: Json[]): Json => ({ object: 'conversation.response', conversation_id: 'conv_1', outputs, usage: USAGE });
-
-/** Splits text into pieces at code-point offsets (an upstream's deltas never split a character). */
-function pieces(text: string, cuts: number[]): string[] {
-  const chars = [...text];
-  const at = [...new Set(cuts.map((c) => c % (chars.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const cut of [...at, chars.length]) {
-    if (cut > from) out.push(chars.slice(from, cut).join(''));
-    from = Math.max(from, cut);
-  }
-  return out.length > 0 ? out : [''];
-}
 
 const functionDelta = (outputIndex: number, entry: Json, args: string): Json => ({
   type: 'function.call.delta',
@@ -107,62 +92,12 @@ function streamEvents(outputs: Json[], cuts: number[] = [3, 7], pings: number[] 
   return events;
 }
 
-interface SseStyle {
-  crlf: boolean;
-  /** data written over several `data:` lines (the JSON pretty-printed, one line each) */
-  multiline: boolean;
-  /** keys written with a JSON escape (`"tool\u005fcall_id"`), as a hostile upstream may */
-  escapedKeys: boolean;
-}
+/** Mistral's keys written escaped (`"t\u0079pe"`: the second character of each of these), as a hostile upstream may. */
+const escapeKeys = (json: string) =>
+  json.replace(/"(type|arguments|name|output_index)":/g, (_m, key: string) => `"${key.slice(0, 1)}\\u00${key.charCodeAt(1).toString(16)}${key.slice(2)}":`);
 
-const PLAIN: SseStyle = { crlf: false, multiline: false, escapedKeys: false };
-
-function sse(events: (Json | 'ping')[], style: SseStyle = PLAIN): string {
-  const nl = style.crlf ? '\r\n' : '\n';
-  return events
-    .map((e) => {
-      if (e === 'ping') return `: ping${nl}${nl}`;
-      let text = style.multiline ? JSON.stringify(e, null, 1) : JSON.stringify(e);
-      if (style.escapedKeys) text = text.replace(/"(type|arguments|name|output_index)":/g, (_m, key: string) => `"${key.slice(0, 1)}\\u00${key.charCodeAt(1).toString(16)}${key.slice(2)}":`);
-      return `event: ${e.type}${nl}${text.split('\n').map((line) => `data: ${line}`).join(nl)}${nl}${nl}`;
-    })
-    .join('');
-}
-
-/** The UTF-8 bytes of `text` cut at the given byte offsets (possibly inside a character or a CRLF). */
-function byteChunks(text: string, cuts: number[]): Uint8Array[] {
-  const bytes = Buffer.from(text, 'utf8');
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of [...at, bytes.length]) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
-
-function jsonOf(data: string): Json | null {
-  try {
-    const value: unknown = JSON.parse(data);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-/** What the relay does: parse, route to the governor while it claims or holds, write the rest through, flush. */
-function relay(governor: StreamShapeGovernor, chunks: (Uint8Array | string)[]): string {
-  const parser = new SseParser();
-  let out = '';
-  for (const piece of chunks) {
-    for (const event of parser.push(piece)) {
-      const json = jsonOf(event.data);
-      out += governor.claims(event, json) || governor.holding ? governor.push(event, json) : event.raw;
-    }
-  }
-  return out + governor.flush();
-}
+/** Stream text for events (`'ping'` as a comment line), each with its `event:` line. */
+const sse = sseWriter({ eventLines: true, escapeKeys });
 
 /** The data events of a stream, each one the SDK's ConversationEvents schema knows (it reads others as UNKNOWN). */
 function eventsOf(text: string): Json[] {
@@ -176,11 +111,7 @@ function eventsOf(text: string): Json[] {
     });
 }
 
-function governStream(mode: ToolDenyMode, events: (Json | 'ping')[], seen: [string, string][] = []) {
-  const ctx = governance(mode, seen);
-  const text = relay(shape.streamGovernor(ctx), [sse(events)]);
-  return { text, events: eventsOf(text), ctx };
-}
+const governStream = streamGovernance(shape, sse, eventsOf);
 
 /** What a client builds from the events: one entry per output_index (which must run 0, 1, ...), deltas merged. */
 function outputsOf(events: Json[]): Json[] {
@@ -226,17 +157,11 @@ describe('conversations: governResponse', () => {
   });
 
   test('error: throws at the first denied call after recording every decision so far', () => {
-    const ctx = governance('error');
-    const body = responseBody([fnEntry('1', 'read_file', '{}'), fnEntry('2', 'delete_file', '{}'), fnEntry('3', 'delete_all', '{}')]);
-    assert.throws(() => shape.governResponse(body, ctx), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
-    assert.deepEqual(decisions(ctx), [['read_file', 'allow'], ['delete_file', 'deny']]);
+    assertErrorStopsAtDeleteFile(shape, responseBody([fnEntry('1', 'read_file', '{}'), fnEntry('2', 'delete_file', '{}'), fnEntry('3', 'delete_all', '{}')]));
   });
 
   test('all allowed, or a body of another shape: unchanged', () => {
-    const body = responseBody([msgEntry('a', 'hi'), fnEntry('1', 'read_file', '{}'), { object: 'entry', type: 'tool.execution', name: 'web_search', arguments: '{}' }]);
-    const before = JSON.stringify(body);
-    assert.equal(shape.governResponse(body, governance('strip')), false);
-    assert.equal(JSON.stringify(body), before);
+    assertLeftAlone(shape, responseBody([msgEntry('a', 'hi'), fnEntry('1', 'read_file', '{}'), { object: 'entry', type: 'tool.execution', name: 'web_search', arguments: '{}' }]), governance('strip'));
     assert.equal(shape.governResponse({ choices: [{ message: { tool_calls: [] } }] }, governance('strip')), false);
   });
 
@@ -286,11 +211,8 @@ describe('conversations: stream governor', () => {
   test('error: throws when the denied call completes, after releasing the allowed call before it', () => {
     const ctx = governance('error');
     const g = shape.streamGovernor(ctx);
-    const parser = new SseParser();
     let out = '';
-    assert.throws(() => {
-      for (const event of parser.push(sse(streamEvents([fnEntry('1', 'read_file', '{}'), fnEntry('2', 'delete_file', '{}')])))) out += g.push(event, jsonOf(event.data));
-    }, ToolCallDenied);
+    assert.throws(() => pushEach(g, sse(streamEvents([fnEntry('1', 'read_file', '{}'), fnEntry('2', 'delete_file', '{}')])), (sent) => (out += sent)), ToolCallDenied);
     assert.deepEqual(decisions(ctx), [['read_file', 'allow'], ['delete_file', 'deny']]);
     assert.deepEqual(outputsOf(eventsOf(out)), outputsView([fnEntry('1', 'read_file', '{}')]));
   });
@@ -363,49 +285,19 @@ describe('conversations: stream governor', () => {
 
 describe('conversations: streamed = non-streamed (property)', () => {
   const names = ['read_file', 'list_dir', 'delete_file', 'delete_all'];
-  const argumentsText = fc.oneof(
-    { arbitrary: fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).map((o) => JSON.stringify(o)), weight: 5 },
-    { arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }), weight: 1 },
-  );
-  const item = fc.oneof(
-    fc.record({ kind: fc.constant('call' as const), name: fc.constantFrom(...names), args: argumentsText }),
-    fc.record({ kind: fc.constant('text' as const), text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) }),
-  );
-  const cuts = fc.array(fc.nat(), { maxLength: 40 });
+  const item = arbitraryCallOrText(names);
 
   test('same verdicts, and the streamed outputs equal the non-streamed ones', () => {
     fc.assert(
       fc.property(
-        fc.array(item, { maxLength: 6 }),
-        fc.constantFrom<ToolDenyMode>('replace', 'strip', 'error'),
-        fc.record({ crlf: fc.boolean(), multiline: fc.boolean(), escapedKeys: fc.boolean() }),
-        cuts,
-        cuts,
+        arbitraryStreamCase(item, fc.record({ crlf: fc.boolean(), multiline: fc.boolean(), escapedKeys: fc.boolean() })),
         fc.array(fc.nat(), { maxLength: 3 }),
-        (items, mode, style, deltaCuts, byteCuts, pings) => {
+        ({ items, mode, style, deltaCuts, byteCuts }, pings) => {
           const outputs = items.map((it, i) => (it.kind === 'call' ? fnEntry(String(i), it.name, it.args) : msgEntry(String(i), it.text)));
 
           const body = responseBody(structuredClone(outputs));
-          const plain = governance(mode);
-          let plainDenied = false;
-          try {
-            shape.governResponse(body, plain);
-          } catch (e) {
-            plainDenied = e instanceof ToolCallDenied;
-          }
-
-          const streamed = governance(mode);
-          let out = '';
-          let streamDenied = false;
-          try {
-            out = relay(shape.streamGovernor(streamed), byteChunks(sse(streamEvents(outputs, deltaCuts, pings), style), byteCuts));
-          } catch (e) {
-            streamDenied = e instanceof ToolCallDenied;
-          }
-
-          assert.deepEqual(streamed.verdicts, plain.verdicts);
-          assert.equal(streamDenied, plainDenied);
-          if (plainDenied) return;
+          const { denied, out } = governBothWays(shape, mode, body, byteChunks(sse(streamEvents(outputs, deltaCuts, pings), style), byteCuts));
+          if (denied) return;
           ConversationResponse$inboundSchema.parse(body);
           assert.deepEqual(outputsOf(eventsOf(out)), outputsView(body.outputs as Json[]));
         },

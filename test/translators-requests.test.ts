@@ -94,3 +94,21 @@ test('visitPrompt masks every piece in place', () => {
   openaiCompatibleRequest.visitPrompt(body, (text) => text.replace('project-zebra', '[X]'));
   assert.doesNotMatch(JSON.stringify(body), /zebra/);
 });
+
+test('tool results as parts, Anthropic documents and Conversations function results are prompt text too', () => {
+  assert.equal(
+    ruleFor(openaiResponsesRequest, { model: 'm', input: [{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_text', text: SECRET }] }] }),
+    'secret',
+  );
+  const doc = (source: Json, extra: Json = {}) => ({
+    model: 'm',
+    max_tokens: 50,
+    messages: [{ role: 'user', content: [{ type: 'document', source, ...extra }] }],
+  });
+  assert.equal(ruleFor(anthropicMessagesRequest, doc({ type: 'text', media_type: 'text/plain', data: SECRET })), 'secret');
+  assert.equal(ruleFor(anthropicMessagesRequest, doc({ type: 'content', content: [{ type: 'text', text: SECRET }] })), 'secret');
+  assert.equal(ruleFor(anthropicMessagesRequest, doc({ type: 'url', url: 'https://x/y.pdf' }, { title: SECRET })), 'secret');
+  assert.equal(ruleFor(anthropicMessagesRequest, doc({ type: 'url', url: 'https://x/y.pdf' }, { context: SECRET })), 'secret');
+  assert.equal(ruleFor(anthropicMessagesRequest, doc({ type: 'base64', media_type: 'application/pdf', data: 'project-zebra' })), null, 'binary data is not text');
+  assert.equal(ruleFor(mistralConversationsRequest, { model: 'm', inputs: [{ type: 'function.result', tool_call_id: 't', result: SECRET }] }), 'secret');
+});

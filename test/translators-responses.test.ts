@@ -8,28 +8,27 @@ import fc from 'fast-check';
 import { accumulateResponse } from 'openai/lib/responses/ResponseAccumulator';
 import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import type { Response as OpenAIResponse, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { SseParser, type SseEvent } from '../src/sse/parser.js';
+import { SseParser } from '../src/sse/parser.js';
 import { openaiResponsesToolCalls as shape } from '../src/translators/openai-responses.js';
-import { denialNotice, ToolCallDenied, type ToolCallJudge, type ToolCallVerdict, type ToolDenyMode } from '../src/translators/tool-verdicts.js';
-import { isObject, type Json, type StreamShapeGovernor, type ToolGovernance } from '../src/translators/types.js';
-
-/** Denies every tool whose name starts with delete_ (case-sensitive: case folding is the policy side's); records what it saw. */
-function judgeDeletes(seen: [string, string][] = []): ToolCallJudge {
-  return (name, args) => {
-    seen.push([name, args]);
-    const deny = name.startsWith('delete_');
-    return {
-      name,
-      decision: deny ? 'deny' : 'allow',
-      policy: 'p',
-      rule: deny ? 'no-delete' : 'tools',
-      reason: deny ? 'denied by rule no-delete of policy p' : 'allowed',
-      reason_code: 'RULE_MATCH',
-    };
-  };
-}
-
-const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [] });
+import { denialNotice, ToolCallDenied, type ToolCallVerdict } from '../src/translators/tool-verdicts.js';
+import type { Json } from '../src/translators/types.js';
+import {
+  arbitraryCallOrText,
+  arbitraryStreamCase,
+  assertErrorStopsAtDeleteFile,
+  assertLeftAlone,
+  byteChunks,
+  eventsOf,
+  governance,
+  governBothWays,
+  jsonOf,
+  mentioningToolCalls,
+  pieces,
+  pushEach,
+  relay,
+  sseWriter,
+  streamGovernance,
+} from './support/tool-stream-fixtures.js';
 
 const fnCall = (id: string, name: string, args: string): Json => ({ type: 'function_call', id: `fc_${id}`, call_id: `call_${id}`, name, arguments: args, status: 'completed' });
 const message = (id: string, text: string): Json => ({
@@ -49,19 +48,6 @@ const noticeItem = (call: Json, verdict: ToolCallVerdict): Json => ({
 
 function responseBody(output: Json[], status = 'completed'): Json {
   return { id: 'resp_1', object: 'response', created_at: 1, status, model: 'gpt-test', error: null, incomplete_details: null, output };
-}
-
-/** Splits text into pieces at the given code-point offsets (a delta never splits a character, as upstreams do). */
-function pieces(text: string, cuts: number[] = []): string[] {
-  const chars = [...text];
-  const at = [...new Set(cuts.map((c) => c % (chars.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let from = 0;
-  for (const cut of [...at, chars.length]) {
-    if (cut > from) out.push(chars.slice(from, cut).join(''));
-    from = Math.max(from, cut);
-  }
-  return out.length > 0 ? out : [''];
 }
 
 /** The events the API streams for `output` (deltas cut at `cuts`), sequence-numbered from 0. */
@@ -91,64 +77,7 @@ function streamEvents(output: Json[], cuts: number[] = [3, 7]): Json[] {
   return events;
 }
 
-interface SseStyle {
-  crlf: boolean;
-  /** data written over several `data:` lines (the JSON pretty-printed, one line each) */
-  multiline: boolean;
-}
-
-function sse(events: Json[], style: SseStyle = { crlf: false, multiline: false }): string {
-  const nl = style.crlf ? '\r\n' : '\n';
-  return events
-    .map((e) => {
-      const lines = style.multiline ? JSON.stringify(e, null, 1).split('\n') : [JSON.stringify(e)];
-      return `event: ${e.type}${nl}${lines.map((line) => `data: ${line}`).join(nl)}${nl}${nl}`;
-    })
-    .join('');
-}
-
-/** The UTF-8 bytes of `text` cut at the given byte offsets (possibly inside a character or a CRLF). */
-function byteChunks(text: string, cuts: number[]): Uint8Array[] {
-  const bytes = Buffer.from(text, 'utf8');
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of [...at, bytes.length]) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  return chunks;
-}
-
-const jsonOf = (data: string): Json | null => {
-  try {
-    const value: unknown = JSON.parse(data);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-};
-
-type Routing = (governor: StreamShapeGovernor, event: SseEvent, json: Json | null) => boolean;
-/** The contract: the relay hands over what the governor claims. */
-const claimed: Routing = (governor, event, json) => governor.claims(event, json);
-/** What src/proxy/relay.ts does: it hands over only events whose bytes mention a tool call. */
-const mentioningToolCalls: Routing = (_governor, event) => /tool_calls|function_call|tool_use|function\.call/.test(event.raw);
-
-/** What the relay does: parse, route to the governor while it holds (or per `routing`), write the rest through, flush. */
-function relay(governor: StreamShapeGovernor, chunks: (Uint8Array | string)[], routing: Routing = claimed): string {
-  const parser = new SseParser();
-  let out = '';
-  for (const chunk of chunks) {
-    for (const event of parser.push(chunk)) {
-      const json = jsonOf(event.data);
-      out += governor.holding || routing(governor, event, json) ? governor.push(event, json) : event.raw;
-    }
-  }
-  return out + governor.flush();
-}
-
-const eventsOf = (text: string): Json[] => new SseParser().push(text).map((e) => JSON.parse(e.data) as Json);
+const sse = sseWriter({ eventLines: true });
 
 /**
  * What the SDK's accumulator needs: each output_item.added at the next output_index (it pushes), every other event's
@@ -178,11 +107,7 @@ async function sdkFinalResponse(events: Json[]): Promise<OpenAIResponse> {
   return ResponseStream.fromReadableStream(body).finalResponse();
 }
 
-function governStream(mode: ToolDenyMode, events: Json[], seen: [string, string][] = []) {
-  const ctx = governance(mode, seen);
-  const text = relay(shape.streamGovernor(ctx), [sse(events)]);
-  return { text, events: eventsOf(text), verdicts: ctx.verdicts };
-}
+const governStream = streamGovernance(shape, sse, eventsOf);
 
 describe('responses: governResponse', () => {
   const output = () => [message('a', 'Sure.'), fnCall('1', 'read_file', '{"path":"/x"}'), fnCall('2', 'delete_file', '{"path":"/y"}')];
@@ -204,17 +129,11 @@ describe('responses: governResponse', () => {
   });
 
   test('error: throws at the first denied call after recording every decision so far', () => {
-    const body = responseBody([fnCall('1', 'read_file', '{}'), fnCall('2', 'delete_file', '{}'), fnCall('3', 'delete_all', '{}')]);
-    const ctx = governance('error');
-    assert.throws(() => shape.governResponse(body, ctx), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
-    assert.deepEqual(ctx.verdicts.map((v) => v.name), ['read_file', 'delete_file']);
+    assertErrorStopsAtDeleteFile(shape, responseBody([fnCall('1', 'read_file', '{}'), fnCall('2', 'delete_file', '{}'), fnCall('3', 'delete_all', '{}')]));
   });
 
   test('all allowed, or not a Responses body: unchanged', () => {
-    const body = responseBody([fnCall('1', 'read_file', '{}')]);
-    const before = JSON.stringify(body);
-    assert.equal(shape.governResponse(body, governance('replace')), false);
-    assert.equal(JSON.stringify(body), before);
+    assertLeftAlone(shape, responseBody([fnCall('1', 'read_file', '{}')]), governance('replace'));
     assert.equal(shape.governResponse({ choices: [] }, governance('replace')), false);
   });
 
@@ -315,9 +234,7 @@ describe('responses: stream governor', () => {
     const ctx = governance('error');
     const governor = shape.streamGovernor(ctx);
     let sent = '';
-    assert.throws(() => {
-      for (const event of new SseParser().push(sse(streamEvents(parallel())))) sent += governor.push(event, jsonOf(event.data));
-    }, (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
+    assert.throws(() => pushEach(governor, sse(streamEvents(parallel())), (out) => (sent += out)), (e: unknown) => e instanceof ToolCallDenied && e.verdict.name === 'delete_file');
     assert.deepEqual(ctx.verdicts.map((v) => v.name), ['read_file', 'delete_file']);
     assert.match(sent, /"fc_1"/);
     assert.doesNotMatch(sent, /fc_2/);
@@ -402,53 +319,20 @@ describe('responses: stream governor', () => {
 
 describe('responses: streamed = non-streamed (property)', () => {
   const names = ['read_file', 'Read_File', 'delete_file', 'DELETE_FILE', 'delete_all', 'list_dir'];
-  const argumentsText = fc.oneof(
-    { arbitrary: fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).map((o) => JSON.stringify(o)), weight: 5 },
-    { arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }), weight: 1 },
-  );
-  const item = fc.oneof(
-    fc.record({ kind: fc.constant('call' as const), name: fc.constantFrom(...names), args: argumentsText }),
-    fc.record({ kind: fc.constant('text' as const), text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) }),
-  );
-  const cuts = fc.array(fc.nat(), { maxLength: 40 });
+  const item = arbitraryCallOrText(names);
 
   test('same verdicts, and the streamed result equals the non-streamed one', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(item, { maxLength: 6 }),
-        fc.constantFrom<ToolDenyMode>('replace', 'strip', 'error'),
-        fc.record({ crlf: fc.boolean(), multiline: fc.boolean() }),
-        cuts,
-        cuts,
-        async (items, mode, style, deltaCuts, byteCuts) => {
-          const output = items.map((it, i) => (it.kind === 'call' ? fnCall(String(i), it.name, it.args) : message(String(i), it.text)));
+      fc.asyncProperty(arbitraryStreamCase(item, fc.record({ crlf: fc.boolean(), multiline: fc.boolean() })), async ({ items, mode, style, deltaCuts, byteCuts }) => {
+        const output = items.map((it, i) => (it.kind === 'call' ? fnCall(String(i), it.name, it.args) : message(String(i), it.text)));
 
-          const body = responseBody(structuredClone(output));
-          const plain = governance(mode);
-          let plainDenied: unknown = null;
-          try {
-            shape.governResponse(body, plain);
-          } catch (e) {
-            plainDenied = e;
-          }
-
-          const streamed = governance(mode);
-          let out = '';
-          let streamDenied: unknown = null;
-          try {
-            out = relay(shape.streamGovernor(streamed), byteChunks(sse(streamEvents(output, deltaCuts), style), byteCuts));
-          } catch (e) {
-            streamDenied = e;
-          }
-
-          assert.deepEqual(streamed.verdicts, plain.verdicts);
-          assert.equal(streamDenied instanceof ToolCallDenied, plainDenied instanceof ToolCallDenied);
-          if (plainDenied) return;
-          const events = eventsOf(out);
-          assert.deepEqual(assertValidStream(events), body.output);
-          assert.deepEqual(JSON.parse(JSON.stringify((await sdkFinalResponse(events)).output)).map((i: Json) => i.id), (body.output as Json[]).map((i) => i.id));
-        },
-      ),
+        const body = responseBody(structuredClone(output));
+        const { denied, out } = governBothWays(shape, mode, body, byteChunks(sse(streamEvents(output, deltaCuts), style), byteCuts));
+        if (denied) return;
+        const events = eventsOf(out);
+        assert.deepEqual(assertValidStream(events), body.output);
+        assert.deepEqual(JSON.parse(JSON.stringify((await sdkFinalResponse(events)).output)).map((i: Json) => i.id), (body.output as Json[]).map((i) => i.id));
+      }),
       { numRuns: 200 },
     );
   });

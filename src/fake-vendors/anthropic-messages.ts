@@ -22,14 +22,26 @@ import { forcedToolCalls, plannedToolCalls, randomId, toolResultReply, type Fake
 // Blocks are loose because clients send back the blocks they received, with fields such as `citations` or `caller`.
 const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
 const ImageBlock = z.looseObject({ type: z.literal('image'), source: z.looseObject({ type: z.string() }) });
+/** A document: a PDF, plain text, or content blocks (the text counts as prompt). */
+const DocumentBlock = z.looseObject({
+  type: z.literal('document'),
+  source: z.discriminatedUnion('type', [
+    z.looseObject({ type: z.literal('base64'), media_type: z.literal('application/pdf'), data: z.string() }),
+    z.looseObject({ type: z.literal('text'), media_type: z.literal('text/plain'), data: z.string() }),
+    z.looseObject({ type: z.literal('content'), content: z.union([z.string(), z.array(z.discriminatedUnion('type', [TextBlock, ImageBlock]))]) }),
+    z.looseObject({ type: z.literal('url'), url: z.string() }),
+  ]),
+  title: z.string().nullable().optional(),
+  context: z.string().nullable().optional(),
+});
 const ToolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string().min(1), name: z.string().min(1), input: z.record(z.string(), z.unknown()) });
 const ToolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.discriminatedUnion('type', [TextBlock, ImageBlock]))]).optional(),
+  content: z.union([z.string(), z.array(z.discriminatedUnion('type', [TextBlock, ImageBlock, DocumentBlock]))]).optional(),
   is_error: z.boolean().optional(),
 });
-const ContentBlock = z.discriminatedUnion('type', [TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock]);
+const ContentBlock = z.discriminatedUnion('type', [TextBlock, ImageBlock, DocumentBlock, ToolUseBlock, ToolResultBlock]);
 type ContentBlock = z.infer<typeof ContentBlock>;
 type ToolResultBlock = z.infer<typeof ToolResultBlock>;
 const Message = z.strictObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(ContentBlock).min(1)]) });
@@ -132,9 +144,15 @@ const blocksText = (blocks: readonly ContentBlock[]): string =>
       if (b.type === 'text') return b.text;
       if (b.type === 'tool_use') return b.name + JSON.stringify(b.input);
       if (b.type === 'tool_result') return resultText(b);
+      if (b.type === 'document') return documentText(b);
       return '';
     })
     .join('');
+function documentText({ source }: z.infer<typeof DocumentBlock>): string {
+  if (source.type === 'text') return source.data;
+  if (source.type === 'content') return typeof source.content === 'string' ? source.content : blocksText(source.content);
+  return '';
+}
 const resultText = (b: ToolResultBlock) => (typeof b.content === 'string' ? b.content : blocksText(b.content ?? []));
 const contentText = (content: Message['content']) => (typeof content === 'string' ? content : blocksText(content));
 

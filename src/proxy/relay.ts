@@ -122,11 +122,32 @@ function governEvent(ex: ProxyExchange, governor: StreamGovernor, event: SseEven
   if (!json && event.data !== '[DONE]' && mayCarryToolCalls(event.data)) {
     throw upstreamInvalidResponse(ex.record.provider ?? 'unknown', 'sent a stream event that is not valid JSON and may carry tool calls');
   }
-  if (json) {
-    const usage = usageOf(json) ?? usageOf(json.response) ?? usageOf(json.message);
-    if (usage) applyUsage(ex.record, usage);
-  }
+  if (json) applyEventUsage(ex, json);
   return governor.push(event, json);
+}
+
+/**
+ * Usage an event reports: at its top level (chat chunks, Anthropic message_delta), in its `response` (Responses
+ * response.completed) or its `message` (Anthropic message_start).
+ */
+function applyEventUsage(ex: ProxyExchange, json: Json): void {
+  const usage = usageOf(json) ?? usageOf(json.response) ?? usageOf(json.message);
+  if (usage) applyUsage(ex.record, usage);
+}
+
+const USAGE_KEY = Buffer.from('"usage"');
+
+/**
+ * Every usage object in a chunk of whole events, in order: a stream may report usage in parts, and one chunk may
+ * hold several of them (Anthropic: input tokens in message_start, output tokens in message_delta).
+ */
+function applyChunkUsage(ex: ProxyExchange, chunk: Buffer): void {
+  for (let at = chunk.indexOf(USAGE_KEY); at >= 0; ) {
+    const next = chunk.indexOf(USAGE_KEY, at + USAGE_KEY.length);
+    const usage = findUsage(chunk.subarray(at, next < 0 ? chunk.length : next));
+    if (usage) applyUsage(ex.record, usage);
+    at = next;
+  }
 }
 
 async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData, upstreamStarted: number, adapter: WireAdapter | null): Promise<void> {
@@ -142,13 +163,12 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
       // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
-      // them; usage (on the final event) is read straight from the bytes.
+      // them; their usage objects are read straight from the bytes.
       if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk)) {
         // A chunk that ends with [DONE] ends the response in the same write as its last bytes.
         if (endsWithDone(chunk)) res.end(chunk);
         else if (!res.write(chunk)) await waitForDrain(res);
-        const usage = findUsage(chunk);
-        if (usage) applyUsage(record, usage);
+        applyChunkUsage(ex, chunk);
         continue;
       }
       out = '';
@@ -164,8 +184,8 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
         else {
           out += event.raw;
           if (event.data.includes('"usage"')) {
-            const usage = usageOf(parseJsonOrNull(event.data));
-            if (usage) applyUsage(record, usage);
+            const json = parseJsonOrNull(event.data);
+            if (json) applyEventUsage(ex, json);
           }
         }
       }

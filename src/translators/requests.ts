@@ -16,7 +16,23 @@ export interface RequestTranslator {
   policyView(body: Json): Json;
 }
 
-/** Visits a content value: a string, or parts/blocks with `text` (and nested `content`, e.g. tool results). */
+/**
+ * Fields of a message, part or block that hold prompt text, as a string or a list of parts: text, content, tool and
+ * function results (Responses `output`, Conversations `result`), document `title` and `context` (Anthropic).
+ */
+const TEXT_FIELDS = ['text', 'content', 'output', 'result', 'title', 'context'];
+
+/** Visits a message, part or block: its text fields, and an Anthropic document's source (plain text, or blocks). */
+function visitPart(part: Json, visit: PromptVisitor): void {
+  for (const field of TEXT_FIELDS) if (part[field] !== undefined) visitContent(part, field, visit);
+  const source = part.source;
+  if (isObject(source)) {
+    if (source.type === 'text' && typeof source.data === 'string') source.data = visit(source.data);
+    if (source.content !== undefined) visitContent(source, 'content', visit);
+  }
+}
+
+/** Visits a content value: a string, or a list of strings and parts (nested to any depth, e.g. tool results). */
 function visitContent(holder: Json, field: string, visit: PromptVisitor): void {
   const value = holder[field];
   if (typeof value === 'string') holder[field] = visit(value);
@@ -24,11 +40,7 @@ function visitContent(holder: Json, field: string, visit: PromptVisitor): void {
     for (let i = 0; i < value.length; i++) {
       const part: unknown = value[i];
       if (typeof part === 'string') value[i] = visit(part);
-      else if (isObject(part)) {
-        if (typeof part.text === 'string') part.text = visit(part.text);
-        if (part.content !== undefined) visitContent(part, 'content', visit);
-        if (typeof part.output === 'string') part.output = visit(part.output);
-      }
+      else if (isObject(part)) visitPart(part, visit);
     }
   }
 }
@@ -40,11 +52,7 @@ function visitMessages(body: Json, field: string, visit: PromptVisitor): void {
     return;
   }
   if (!Array.isArray(messages)) return;
-  for (const message of messages) {
-    if (!isObject(message)) continue;
-    visitContent(message, 'content', visit);
-    if (typeof message.output === 'string') message.output = visit(message.output);
-  }
+  for (const message of messages) if (isObject(message)) visitPart(message, visit);
 }
 
 /** Prompt text as chat messages, for the policy view of APIs that keep it elsewhere (the visit changes nothing). */
@@ -109,12 +117,18 @@ export const anthropicMessagesRequest: RequestTranslator = {
   },
 };
 
-/** Mistral Conversations: `instructions` and `inputs` (a string or entries); limits in `completion_args`. */
+/**
+ * Mistral Conversations: `instructions` and `inputs` (a string or entries: message content, and the `result` of
+ * `function.result` entries, which the model reads as it reads a tool message); limits in `completion_args`.
+ */
 export const mistralConversationsRequest: RequestTranslator = {
   name: 'conversations',
   visitPrompt(body, visit) {
     if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
     visitMessages(body, 'inputs', visit);
+    if (Array.isArray(body.inputs)) {
+      for (const entry of body.inputs) if (isObject(entry) && typeof entry.result === 'string') entry.result = visit(entry.result);
+    }
   },
   policyView(body) {
     const args = isObject(body.completion_args) ? body.completion_args : {};
