@@ -51,7 +51,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
   const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
   const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode });
-  const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, logger });
+  const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
   const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes });
 
   /** Answers a request no governed path takes; it is audited like any other. */

@@ -9,13 +9,17 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { applyUsage, elapsedMs } from '../audit/record.js';
 import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
-import { GatewayError, methodNotAllowed } from '../http/errors.js';
+import { GatewayError, methodNotAllowed, upstreamInvalidResponse } from '../http/errors.js';
 import { gatewayKey, headerValue } from '../http/gateway-key.js';
 import type { Logger } from '../log.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
+import { governAnswer, toolGovernance } from '../pipeline/tool-governance.js';
 import { GoInt, TemplateExecError, fromGoJson } from '../templates/index.js';
 import { templatedEndpointRequest } from '../translators/requests.js';
+import { mayCarryToolCalls } from '../translators/tool-shapes.js';
+import type { ToolDenyMode } from '../translators/tool-verdicts.js';
+import { isObject } from '../translators/types.js';
 import { upstreamErrorToGateway } from '../upstream/failures.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import type { LlmEndpoint } from '../config/krakend/endpoints.js';
@@ -27,6 +31,7 @@ export interface LlmEndpointDeps extends GovernanceDeps {
   endpoints: readonly LlmEndpoint[];
   pools: UpstreamPools;
   maxBodyBytes: number;
+  toolDenyMode: ToolDenyMode;
   logger: Logger;
 }
 
@@ -118,8 +123,11 @@ export class LlmEndpointHandler {
       try {
         respBody = fromGoJson(text);
       } catch (err) {
-        throw new GatewayError(502, 'upstream_error', 'upstream_invalid_response', `Provider ${endpoint.vendor.vendor} answered with invalid JSON: ${(err as Error).message}`);
+        throw upstreamInvalidResponse(endpoint.vendor.vendor, `answered with invalid JSON (${(err as Error).message})`);
       }
+      // Tool calls in the vendor's answer are governed before any template sees them (a custom output template may
+      // pass them on), in whatever shape they come.
+      if (isObject(respBody) && mayCarryToolCalls(text)) governAnswer(respBody, toolGovernance(ex, this.deps.policies, this.deps.toolDenyMode));
       const usage = endpoint.vendor.usage(respBody);
       if (usage) applyUsage(record, usage);
       const respData = responseData(reqData, response.statusCode, response.headers, respBody);

@@ -14,28 +14,19 @@ import { applyUsage, elapsedMs, usageOf } from '../audit/record.js';
 import { findUsage, scanUsage } from '../audit/usage-scan.js';
 import { isJsonContentType } from '../http/body.js';
 import { streamErrorEvent, toolCallDenied, upstreamInvalidResponse, type GatewayError } from '../http/errors.js';
-import { toolCallFacts } from '../policy/index.js';
 import type { WireAdapter } from '../providers/fim-adapter.js';
 import { responseHeaders } from '../providers/upstream.js';
 import { SseParser, type SseEvent } from '../sse/parser.js';
-import { governResponse, mayCarryToolCalls, StreamGovernor } from '../translators/tool-shapes.js';
-import { ToolCallDenied, type ToolCallVerdict } from '../translators/tool-verdicts.js';
+import { mayCarryToolCalls, StreamGovernor } from '../translators/tool-shapes.js';
+import { ToolCallDenied } from '../translators/tool-verdicts.js';
 import type { Json, ToolGovernance } from '../translators/types.js';
 import { upstreamErrorToGateway, upstreamFailure } from '../upstream/failures.js';
+import { denialAsError, governAnswer, toolGovernance } from '../pipeline/tool-governance.js';
 import type { ProxyExchange } from './handler.js';
 
 const RATE_LIMIT_HEADERS = ['retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'ratelimitbysize-limit', 'ratelimitbysize-remaining', 'ratelimitbysize-reset'];
 
-/** Tool-call governance for this exchange: each call is `tool:call` on `<provider>/tools/<name>`. */
-function governance(ex: ProxyExchange): ToolGovernance {
-  const facts = ex.facts();
-  const resourcePrefix = `${ex.record.provider}/tools/`;
-  const judge = (name: string, args: string): ToolCallVerdict => {
-    const d = ex.policies.decide({ ...facts, action: 'tool:call', resource: resourcePrefix + name, tool: toolCallFacts(name, args) });
-    return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
-  };
-  return { judge, mode: ex.toolDenyMode, verdicts: ex.toolCalls };
-}
+const governance = (ex: ProxyExchange): ToolGovernance => toolGovernance(ex, ex.policies, ex.toolDenyMode);
 
 export async function forward(ex: ProxyExchange): Promise<void> {
   const { req, record, upstream } = ex;
@@ -96,8 +87,8 @@ function governWhole(ex: ProxyExchange, buf: Buffer): Buffer {
   const text = buf.toString('utf8');
   const json = parseJsonOrNull(text);
   const provider = ex.record.provider ?? 'unknown';
-  try {
-    if (json) return governResponse(json, governance(ex)) ? Buffer.from(JSON.stringify(json)) : buf;
+  if (json) return governAnswer(json, governance(ex)) ? Buffer.from(JSON.stringify(json)) : buf;
+  return denialAsError(() => {
     if (!looksLikeEventStream(text)) throw upstreamInvalidResponse(provider, 'answered a body that is neither valid JSON nor an event stream, and it may carry tool calls');
     // An event stream under another content type: governed event by event, all at once.
     const parser = new SseParser();
@@ -106,10 +97,7 @@ function governWhole(ex: ProxyExchange, buf: Buffer): Buffer {
     let out = '';
     for (const event of events) out += governEvent(ex, governor, event);
     return Buffer.from(out + governor.flush());
-  } catch (err) {
-    if (err instanceof ToolCallDenied) throw toolCallDenied(err.verdict);
-    throw err;
-  }
+  });
 }
 
 function looksLikeEventStream(text: string): boolean {
