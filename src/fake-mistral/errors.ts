@@ -50,6 +50,26 @@ export const messageOrder = (lastRole: string): ErrorReply =>
     '3230',
   );
 
+/** Agents and Conversations (same `{"object":"error",...}` shape; the messages were not observed verbatim). */
+export const agentNotFound = (id: string): ErrorReply =>
+  mistralError(404, `Agent not found: ${JSON.stringify(id)}`, 'invalid_request_error', null, 'agent_id');
+
+export const conversationNotFound = (id: string): ErrorReply =>
+  mistralError(404, `Conversation not found: ${id}`, 'invalid_request_error', null, 'conversation_id');
+
+export const entryNotFound = (conversationId: string, entryId: string): ErrorReply =>
+  mistralError(400, `Entry ${entryId} not found in conversation ${conversationId}`, 'invalid_request_error', null, 'from_entry_id');
+
+export const modelOrAgentRequired = (): ErrorReply =>
+  mistralError(400, 'Either model or agent_id must be provided', 'invalid_request_error', null, 'model');
+
+export const modelAndAgentExclusive = (): ErrorReply =>
+  mistralError(400, 'model and agent_id are mutually exclusive: give one of them', 'invalid_request_error', null, 'model');
+
+/** Append / restart without inputs: only valid to confirm pending tool calls, which the fake never leaves. */
+export const inputsRequired = (): ErrorReply =>
+  mistralError(400, 'inputs are required: no tool call of this conversation awaits confirmation', 'invalid_request_error', null, 'inputs');
+
 export const invalidJson = (reason: string): ErrorReply =>
   mistralError(400, `Invalid JSON body: ${reason}`, 'invalid_request_error');
 

@@ -8,7 +8,8 @@ import * as z from 'zod';
 import type { ValidationDetail } from './errors.js';
 
 const NullableNumber = z.number().nullable().optional();
-const Content = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]);
+/** Message content: a string or chunks (text, image_url, ...), each checked only for its `type`. */
+export const Content = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]);
 
 const ToolCallIn = z.looseObject({
   id: z.string().optional(),
@@ -42,14 +43,14 @@ const FunctionDefinition = z.strictObject({
   parameters: JsonSchemaObject,
 });
 /** Function tools are checked in full; built-in tools (web_search, code_interpreter, ...) only by their type. */
-const Tool = z.looseObject({ type: z.string().optional(), function: FunctionDefinition.optional() });
+export const Tool = z.looseObject({ type: z.string().optional(), function: FunctionDefinition.optional() });
 
 const ToolChoice = z.union([
   z.enum(['auto', 'none', 'any', 'required']),
   z.looseObject({ type: z.string().optional(), function: z.strictObject({ name: z.string() }) }),
 ]);
 
-const ResponseFormat = z.strictObject({
+export const ResponseFormat = z.strictObject({
   type: z.enum(['text', 'json_object', 'json_schema']).optional(),
   json_schema: z
     .looseObject({ name: z.string(), schema: JsonSchemaObject, description: z.string().nullable().optional() })
@@ -57,11 +58,15 @@ const ResponseFormat = z.strictObject({
     .optional(),
 });
 
-/** Fields shared by chat and FIM completions. */
-const CompletionFields = {
+/** The model and its sampling: chosen by the request for chat and FIM, fixed by the agent for agents completions. */
+const ModelFields = {
   model: z.string(),
   temperature: NullableNumber,
   top_p: NullableNumber,
+};
+
+/** Fields shared by chat, FIM and agents completions. */
+const CompletionFields = {
   max_tokens: z.int().min(0).nullable().optional(),
   stream: z.boolean().optional(),
   stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
@@ -70,8 +75,8 @@ const CompletionFields = {
   prompt_cache_key: z.string().nullable().optional(),
 };
 
-export const ChatRequestSchema = z.strictObject({
-  ...CompletionFields,
+/** The messages-based fields shared by chat and agents completions. */
+const MessagesFields = {
   messages: z.array(Message).min(1),
   response_format: ResponseFormat.optional(),
   tools: z.array(Tool).nullable().optional(),
@@ -85,10 +90,28 @@ export const ChatRequestSchema = z.strictObject({
   prompt_mode: z.string().nullable().optional(),
   guardrails: z.array(z.unknown()).nullable().optional(),
   service_tier: z.string().nullable().optional(),
+};
+
+export const ChatRequestSchema = z.strictObject({
+  ...ModelFields,
+  ...CompletionFields,
+  ...MessagesFields,
   safe_prompt: z.boolean().optional(),
 });
 
+/**
+ * `POST /v1/agents/completions`: a chat completion addressed to an agent (`agent_id`) instead of a model; the agent
+ * fixes the model and its sampling, so `model`, `temperature`, `top_p` and `safe_prompt` are not accepted (the SDK's
+ * AgentsCompletionRequest has none of them).
+ */
+export const AgentsCompletionRequestSchema = z.strictObject({
+  ...CompletionFields,
+  ...MessagesFields,
+  agent_id: z.string(),
+});
+
 export const FimRequestSchema = z.strictObject({
+  ...ModelFields,
   ...CompletionFields,
   prompt: z.string(),
   suffix: z.string().nullable().optional(),

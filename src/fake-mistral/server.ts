@@ -6,23 +6,35 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findAgent } from './agents.js';
 import { generateChat, invalidLastRole } from './chat.js';
 import type { Completion } from './completion.js';
+import {
+  ConversationAppendSchema,
+  ConversationRestartSchema,
+  ConversationStartSchema,
+  type CompletionArgs,
+  type ConversationInputs,
+} from './conversation-requests.js';
+import { conversationEvents, conversationResponseBody } from './conversation-responses.js';
+import { runTurn, type Conversation, type ConversationEntry } from './conversations.js';
 import { generateEmbeddings } from './embeddings.js';
 import * as errors from './errors.js';
 import { parseFaults, type Faults } from './faults.js';
 import { generateFim } from './fim.js';
 import { createModelCatalogue, type ModelCatalogue } from './models.js';
 import {
+  AgentsCompletionRequestSchema,
   ChatRequestSchema,
   EmbeddingRequestSchema,
   FimRequestSchema,
   parseForcedToolCalls,
   validateBody,
+  type ChatRequest,
   type ForcedToolCall,
 } from './requests.js';
 import { completionBody, completionChunks, type ToolCallStreamStyle } from './responses.js';
-import { writeSse } from './stream.js';
+import { namedSseEvents, sseEvents, writeSse } from './stream.js';
 
 export interface FakeMistralOptions {
   /** 0 (default) picks a free port. */
@@ -75,6 +87,8 @@ interface ServerState {
   closing: boolean;
   abortWaiters: Set<() => void>;
   catalogue: ModelCatalogue;
+  /** Conversations started with `store` (the default), by id; append and restart find them here. */
+  conversations: Map<string, Conversation>;
 }
 
 /** One request/response pair: its abort signal, and whether the fake itself cut the connection. */
@@ -119,6 +133,7 @@ export function newToolCallId(): string {
 
 const hexId = () => randomUUID().replaceAll('-', '');
 const now = () => Math.floor(Date.now() / 1000);
+const isoNow = () => new Date().toISOString();
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const data = JSON.stringify(body);
@@ -165,12 +180,34 @@ const headerValue = (req: IncomingMessage, name: string): string | undefined => 
   return Array.isArray(value) ? value.join(',') : value;
 };
 
-type Route = 'chat' | 'fim' | 'embeddings' | 'models' | 'model';
+type Route =
+  | 'chat'
+  | 'fim'
+  | 'agents'
+  | 'embeddings'
+  | 'models'
+  | 'model'
+  | 'conversations.start'
+  | 'conversations.append'
+  | 'conversations.restart';
 
-function routeOf(path: string): { route: Route; method: string; modelId?: string } | undefined {
+interface RouteMatch {
+  route: Route;
+  method: string;
+  modelId?: string;
+  conversationId?: string;
+}
+
+const CONVERSATIONS_PREFIX = '/v1/conversations/';
+
+function routeOf(path: string): RouteMatch | undefined {
   switch (path) {
     case '/v1/chat/completions':
       return { route: 'chat', method: 'POST' };
+    case '/v1/agents/completions':
+      return { route: 'agents', method: 'POST' };
+    case '/v1/conversations':
+      return { route: 'conversations.start', method: 'POST' };
     case '/v1/fim/completions':
       return { route: 'fim', method: 'POST' };
     case '/v1/embeddings':
@@ -180,6 +217,13 @@ function routeOf(path: string): { route: Route; method: string; modelId?: string
   }
   if (path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) {
     return { route: 'model', method: 'GET', modelId: decodeURIComponent(path.slice('/v1/models/'.length)) };
+  }
+  if (path.startsWith(CONVERSATIONS_PREFIX)) {
+    const [id, action, ...rest] = path.slice(CONVERSATIONS_PREFIX.length).split('/');
+    if (!id || rest.length > 0) return undefined;
+    const conversationId = decodeURIComponent(id);
+    if (action === undefined) return { route: 'conversations.append', method: 'POST', conversationId };
+    if (action === 'restart') return { route: 'conversations.restart', method: 'POST', conversationId };
   }
   return undefined;
 }
@@ -191,6 +235,24 @@ function toolCallStyle(req: IncomingMessage): ToolCallStreamStyle {
   }
   return style;
 }
+
+/** What the request's x-fake-* tool-call headers ask for. */
+interface ToolCallControls {
+  forcedToolCalls: ForcedToolCall[] | undefined;
+  style: ToolCallStreamStyle;
+}
+
+/** Reads the x-fake-tool-calls and x-fake-tool-call-style headers; an error reply when either is misused. */
+function toolCallControls(req: IncomingMessage): ToolCallControls | errors.ErrorReply {
+  try {
+    const forced = headerValue(req, TOOL_CALLS_HEADER);
+    return { forcedToolCalls: forced === undefined ? undefined : parseForcedToolCalls(forced), style: toolCallStyle(req) };
+  } catch (err) {
+    return errors.fakeControlError((err as Error).message);
+  }
+}
+
+const isErrorReply = (value: ToolCallControls | errors.ErrorReply): value is errors.ErrorReply => 'status' in value;
 
 async function respondCompletion(
   exchange: Exchange,
@@ -208,36 +270,160 @@ async function respondCompletion(
     return;
   }
   const payloads = completionChunks(meta, result, style).map((chunk) => JSON.stringify(chunk));
-  await writeSse(exchange.res, payloads, {
+  await writeSse(exchange.res, sseEvents(payloads, faults.malformedSse), streamOptions(exchange, faults));
+}
+
+function streamOptions(exchange: Exchange, faults: Readonly<Faults>) {
+  return {
     trickleMs: faults.trickleMs,
-    malformed: faults.malformedSse,
     resetMidStream: faults.resetMidStream,
     signal: exchange.signal,
     resetConnection: () => exchange.reset(),
-  });
+  };
+}
+
+/** Answers a valid chat request (from /chat/completions or /agents/completions) the fake chat model's way. */
+async function answerChat(exchange: Exchange, request: ChatRequest, faults: Readonly<Faults>) {
+  const badRole = invalidLastRole(request.messages);
+  if (badRole) return sendError(exchange.res, errors.messageOrder(badRole));
+  const controls = toolCallControls(exchange.req);
+  if (isErrorReply(controls)) return sendError(exchange.res, controls);
+  const result = generateChat(request, { forcedToolCalls: controls.forcedToolCalls, newToolCallId });
+  await respondCompletion(exchange, result, request.model, request.stream === true, controls.style, faults);
 }
 
 async function handleChat(exchange: Exchange, state: ServerState, body: unknown, faults: Readonly<Faults>) {
-  const { req, res } = exchange;
   const validated = validateBody(ChatRequestSchema, body);
-  if (!validated.ok) return sendError(res, errors.validationFailed(validated.detail));
+  if (!validated.ok) return sendError(exchange.res, errors.validationFailed(validated.detail));
   const request = validated.value;
   if (!state.catalogue.find(request.model)?.card.capabilities.completion_chat) {
-    return sendError(res, errors.invalidModel(request.model));
+    return sendError(exchange.res, errors.invalidModel(request.model));
   }
-  const badRole = invalidLastRole(request.messages);
-  if (badRole) return sendError(res, errors.messageOrder(badRole));
-  let forcedToolCalls: ForcedToolCall[] | undefined;
-  let style: ToolCallStreamStyle;
-  try {
-    const forced = headerValue(req, TOOL_CALLS_HEADER);
-    forcedToolCalls = forced === undefined ? undefined : parseForcedToolCalls(forced);
-    style = toolCallStyle(req);
-  } catch (err) {
-    return sendError(res, errors.fakeControlError((err as Error).message));
+  await answerChat(exchange, request, faults);
+}
+
+/** Agents completions: a chat completion answered by the agent's model. */
+async function handleAgentsCompletion(exchange: Exchange, body: unknown, faults: Readonly<Faults>) {
+  const validated = validateBody(AgentsCompletionRequestSchema, body);
+  if (!validated.ok) return sendError(exchange.res, errors.validationFailed(validated.detail));
+  const { agent_id: agentId, ...fields } = validated.value;
+  const agent = findAgent(agentId);
+  if (!agent) return sendError(exchange.res, errors.agentNotFound(agentId));
+  await answerChat(exchange, { ...fields, model: agent.model }, faults);
+}
+
+/** Runs one turn of `conversation` and answers it; keeps its entries in the conversation when `store`. */
+async function answerConversationTurn(
+  exchange: Exchange,
+  state: ServerState,
+  conversation: Conversation,
+  turn: { inputs: ConversationInputs; args: CompletionArgs | null | undefined; store: boolean; stream: boolean },
+  faults: Readonly<Faults>,
+) {
+  const controls = toolCallControls(exchange.req);
+  if (isErrorReply(controls)) return sendError(exchange.res, controls);
+  const now = isoNow();
+  const result = runTurn(conversation, conversation.entries, turn.inputs, turn.args, {
+    forcedToolCalls: controls.forcedToolCalls,
+    newToolCallId,
+    newId: hexId,
+    now,
+  });
+  if (!result.ok) return sendError(exchange.res, errors.messageOrder(result.lastRole));
+  if (turn.store) {
+    conversation.entries.push(...result.inputs, ...result.outputs);
+    state.conversations.set(conversation.id, conversation);
   }
-  const result = generateChat(request, { forcedToolCalls, newToolCallId });
-  await respondCompletion(exchange, result, request.model, request.stream === true, style, faults);
+  await respondConversation(exchange, conversation.id, result.outputs, result.usage, now, turn.stream, controls.style, faults);
+}
+
+async function respondConversation(
+  exchange: Exchange,
+  conversationId: string,
+  outputs: ConversationEntry[],
+  usage: Completion['usage'],
+  createdAt: string,
+  stream: boolean,
+  style: ToolCallStreamStyle,
+  faults: Readonly<Faults>,
+): Promise<void> {
+  if (!stream) {
+    const body = conversationResponseBody(conversationId, outputs, usage);
+    if (faults.resetMidStream) sendHalfJsonThenReset(exchange, body);
+    else sendJson(exchange.res, 200, body);
+    return;
+  }
+  const events = conversationEvents(conversationId, outputs, usage, createdAt, style);
+  await writeSse(exchange.res, namedSseEvents(events, faults.malformedSse), streamOptions(exchange, faults));
+}
+
+const newConversationId = () => `conv_${hexId()}`;
+
+/** `POST /v1/conversations`: a new conversation with a model or an agent, and its first turn. */
+async function handleConversationStart(exchange: Exchange, state: ServerState, body: unknown, faults: Readonly<Faults>) {
+  const { res } = exchange;
+  const validated = validateBody(ConversationStartSchema, body);
+  if (!validated.ok) return sendError(res, errors.validationFailed(validated.detail));
+  const request = validated.value;
+  const agentId = request.agent_id ?? null;
+  const model = request.model ?? null;
+  if (agentId !== null && model !== null) return sendError(res, errors.modelAndAgentExclusive());
+  let answeringModel: string;
+  if (agentId !== null) {
+    const agent = findAgent(agentId);
+    if (!agent) return sendError(res, errors.agentNotFound(agentId));
+    answeringModel = agent.model;
+  } else if (model !== null) {
+    if (!state.catalogue.find(model)?.card.capabilities.completion_chat) return sendError(res, errors.invalidModel(model));
+    answeringModel = model;
+  } else {
+    return sendError(res, errors.modelOrAgentRequired());
+  }
+  const conversation: Conversation = {
+    id: newConversationId(),
+    model: answeringModel,
+    agentId,
+    instructions: request.instructions ?? null,
+    tools: request.tools ?? null,
+    completionArgs: request.completion_args ?? null,
+    entries: [],
+  };
+  const turn = { inputs: request.inputs, args: conversation.completionArgs, store: request.store !== false, stream: request.stream === true };
+  await answerConversationTurn(exchange, state, conversation, turn, faults);
+}
+
+/** `POST /v1/conversations/{id}`: the next turn of a stored conversation. */
+async function handleConversationAppend(exchange: Exchange, state: ServerState, conversationId: string, body: unknown, faults: Readonly<Faults>) {
+  const { res } = exchange;
+  const validated = validateBody(ConversationAppendSchema, body);
+  if (!validated.ok) return sendError(res, errors.validationFailed(validated.detail));
+  const request = validated.value;
+  const conversation = state.conversations.get(conversationId);
+  if (!conversation) return sendError(res, errors.conversationNotFound(conversationId));
+  if (request.inputs === undefined) return sendError(res, errors.inputsRequired());
+  const args = request.completion_args ?? conversation.completionArgs;
+  const turn = { inputs: request.inputs, args, store: request.store !== false, stream: request.stream === true };
+  await answerConversationTurn(exchange, state, conversation, turn, faults);
+}
+
+/**
+ * `POST /v1/conversations/{id}/restart`: a new conversation (new id) with the history up to and including
+ * `from_entry_id`, and its next turn; the original conversation is left as it was.
+ */
+async function handleConversationRestart(exchange: Exchange, state: ServerState, conversationId: string, body: unknown, faults: Readonly<Faults>) {
+  const { res } = exchange;
+  const validated = validateBody(ConversationRestartSchema, body);
+  if (!validated.ok) return sendError(res, errors.validationFailed(validated.detail));
+  const request = validated.value;
+  const original = state.conversations.get(conversationId);
+  if (!original) return sendError(res, errors.conversationNotFound(conversationId));
+  const at = original.entries.findIndex((entry) => entry.id === request.from_entry_id);
+  if (at === -1) return sendError(res, errors.entryNotFound(conversationId, request.from_entry_id));
+  if (request.inputs === undefined) return sendError(res, errors.inputsRequired());
+  const restarted: Conversation = { ...original, id: newConversationId(), entries: original.entries.slice(0, at + 1) };
+  const args = request.completion_args ?? original.completionArgs;
+  const turn = { inputs: request.inputs, args, store: request.store !== false, stream: request.stream === true };
+  await answerConversationTurn(exchange, state, restarted, turn, faults);
 }
 
 async function handleFim(exchange: Exchange, state: ServerState, body: unknown, faults: Readonly<Faults>) {
@@ -307,6 +493,14 @@ async function handle(exchange: Exchange, state: ServerState): Promise<void> {
   switch (route.route) {
     case 'chat':
       return handleChat(exchange, state, parsed.value, faults);
+    case 'agents':
+      return handleAgentsCompletion(exchange, parsed.value, faults);
+    case 'conversations.start':
+      return handleConversationStart(exchange, state, parsed.value, faults);
+    case 'conversations.append':
+      return handleConversationAppend(exchange, state, route.conversationId!, parsed.value, faults);
+    case 'conversations.restart':
+      return handleConversationRestart(exchange, state, route.conversationId!, parsed.value, faults);
     case 'fim':
       return handleFim(exchange, state, parsed.value, faults);
     case 'embeddings':
@@ -324,6 +518,7 @@ export async function startFakeMistral(options: FakeMistralOptions = {}): Promis
     closing: false,
     abortWaiters: new Set(),
     catalogue: createModelCatalogue(now()),
+    conversations: new Map(),
   };
 
   const server = createServer((req, res) => {

@@ -15,7 +15,6 @@ export const MALFORMED_EVENT = 'data: {"id":"malformed","choices":[{\n\n';
 
 export interface SseOptions {
   trickleMs: number;
-  malformed: boolean;
   /** Write about half of the events, then destroy the socket. */
   resetMidStream: boolean;
   signal: AbortSignal;
@@ -23,18 +22,28 @@ export interface SseOptions {
   resetConnection: () => void;
 }
 
-/** `data:` events for `payloads` (already JSON text), then `data: [DONE]`. */
-export function sseEvents(payloads: readonly string[], malformed: boolean): string[] {
-  const events = payloads.map((p) => `data: ${p}\n\n`);
+/** The malformed event after the first one, when asked for. */
+function withMalformed(events: string[], malformed: boolean): string[] {
   if (malformed) events.splice(1, 0, MALFORMED_EVENT);
+  return events;
+}
+
+/** `data:` events for `payloads` (already JSON text), then `data: [DONE]` (chat and FIM completion streams). */
+export function sseEvents(payloads: readonly string[], malformed: boolean): string[] {
+  const events = withMalformed(payloads.map((p) => `data: ${p}\n\n`), malformed);
   events.push('data: [DONE]\n\n');
   return events;
 }
 
+/** Events named by their data's `type` (`event: <type>` then `data: <JSON>`), with no end marker (Conversations streams). */
+export function namedSseEvents(payloads: readonly { type: string }[], malformed: boolean): string[] {
+  return withMalformed(payloads.map((p) => `event: ${p.type}\ndata: ${JSON.stringify(p)}\n\n`), malformed);
+}
+
 const written = (res: ServerResponse, chunk: string) => new Promise<void>((resolve) => res.write(chunk, () => resolve()));
 
-export async function writeSse(res: ServerResponse, payloads: readonly string[], options: SseOptions): Promise<void> {
-  const events = sseEvents(payloads, options.malformed);
+/** Writes `events` (SSE text, from sseEvents / namedSseEvents), applying the stream faults. */
+export async function writeSse(res: ServerResponse, events: readonly string[], options: SseOptions): Promise<void> {
   const count = options.resetMidStream ? Math.ceil(events.length / 2) : events.length;
   res.writeHead(200, SSE_HEADERS);
   for (let i = 0; i < count; i++) {

@@ -75,10 +75,21 @@ export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
   return err.toBody();
 }
 
+/**
+ * How a stream reports an error once its headers are sent, in the API's own terms: `openai` a `data:` event holding
+ * the error body (what the OpenAI SDKs raise on), `anthropic` an `error` event, `mistral-conversations` a
+ * `conversation.response.error` event (what the Mistral SDK reads).
+ */
+export type StreamErrorFormat = ErrorShape | 'mistral-conversations';
+
 /** The in-band error event that ends a stream whose headers are already sent. */
-export function streamErrorEvent(err: GatewayError, shape: ErrorShape): string {
-  const data = JSON.stringify(errorBody(err, shape));
-  return shape === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): string {
+  if (format === 'mistral-conversations') {
+    const event = { type: 'conversation.response.error', message: err.message, code: err.status, created_at: new Date().toISOString() };
+    return `event: conversation.response.error\ndata: ${JSON.stringify(event)}\n\n`;
+  }
+  const data = JSON.stringify(errorBody(err, format));
+  return format === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
 }
 
 const INVALID_REQUEST: ErrorAudit = { reason_code: 'INVALID_REQUEST' };

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
-import { errorBody, GatewayError, streamErrorEvent, type ErrorShape } from '../http/errors.js';
+import { headerValue } from '../http/gateway-key.js';
+import { errorBody, GatewayError, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
 import type { EvalRequest } from '../policy/index.js';
 import type { AuditRecord } from '../store/types.js';
 import type { RequestTranslator } from '../translators/requests.js';
@@ -29,6 +30,8 @@ export class Exchange {
   readonly toolCalls: ToolCallVerdict[] = [];
   /** The error format the client expects. */
   errorShape: ErrorShape = 'openai';
+  /** How an error is told once a stream has started (the route's API may have its own error event). */
+  streamErrors: StreamErrorFormat = 'openai';
   finished = false;
   private finishConsumers: FinishConsumer[] | null = null;
 
@@ -61,6 +64,8 @@ export class Exchange {
     private readonly audit: AuditWriter,
   ) {
     this.record = startRecord(req.method ?? 'GET', path, now);
+    // The calling agent is known from the first byte, so even a request refused before routing is attributed.
+    this.record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? null;
     res.setHeader('x-tollgate-request-id', this.record.id);
     res.once('close', () => {
       if (res.writableFinished) return;
@@ -121,7 +126,7 @@ export class Exchange {
       res.end(text);
     } else if (!res.writableEnded) {
       // A stream already under way: tell the client in-band, then end it.
-      res.end(streamErrorEvent(error, this.errorShape));
+      res.end(streamErrorEvent(error, this.streamErrors));
     }
     this.finish(error.status);
   }

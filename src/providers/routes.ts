@@ -5,6 +5,7 @@
  * `llm:<first path segment>`, on the model of its JSON body when it has one.
  */
 import { z } from 'zod';
+import type { StreamErrorFormat } from '../http/errors.js';
 import {
   anthropicMessagesRequest,
   mistralConversationsRequest,
@@ -18,6 +19,8 @@ export interface RouteSpec {
   /** Schema of the JSON body for governed JSON routes; null for routes whose body is read only when it is JSON. */
   body: z.ZodType<GovernedBody> | null;
   translator: RequestTranslator;
+  /** The route's own in-band stream error event, when its API has one (else the provider's). */
+  streamErrors?: StreamErrorFormat;
 }
 
 /**
@@ -64,7 +67,12 @@ const agentsBody = z.looseObject({
 const conversationBody = z.looseObject({ model: model.optional(), agent_id: agentId.optional(), stream, tools });
 
 const openai = openaiCompatibleRequest;
-const route = (action: string, body: RouteSpec['body'], translator: RequestTranslator = openai): RouteSpec => ({ action, body, translator });
+const route = (action: string, body: RouteSpec['body'], translator: RequestTranslator = openai, streamErrors?: StreamErrorFormat): RouteSpec => ({
+  action,
+  body,
+  translator,
+  ...(streamErrors ? { streamErrors } : {}),
+});
 
 const ROUTES: Record<string, RouteSpec> = {
   'POST /chat/completions': route('llm:chat.completions', chatBody),
@@ -81,7 +89,7 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /responses': route('llm:responses', responsesBody, openaiResponsesRequest),
   'POST /messages': route('llm:messages', messagesBody, anthropicMessagesRequest),
   'POST /messages/count_tokens': route('llm:messages.count_tokens', countTokensBody, anthropicMessagesRequest),
-  'POST /conversations': route('llm:conversations', conversationBody, mistralConversationsRequest),
+  'POST /conversations': route('llm:conversations', conversationBody, mistralConversationsRequest, 'mistral-conversations'),
 };
 
 /** Lower-cased route key -> canonical route key, to name the route a mis-cased path meant. */
@@ -93,7 +101,7 @@ export interface ResolvedRoute {
   pathModel: string | undefined;
 }
 
-const CONVERSATION_APPEND = route('llm:conversations', conversationBody, mistralConversationsRequest);
+const CONVERSATION_APPEND = route('llm:conversations', conversationBody, mistralConversationsRequest, 'mistral-conversations');
 
 /** Resolves `method` + the path after `/v1` (e.g. "/chat/completions"); null for a known route in another casing. */
 export function resolveRoute(method: string, subpath: string): ResolvedRoute | { miscased: string } {

@@ -126,9 +126,6 @@ export const mistralConversationsRequest: RequestTranslator = {
   visitPrompt(body, visit) {
     if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
     visitMessages(body, 'inputs', visit);
-    if (Array.isArray(body.inputs)) {
-      for (const entry of body.inputs) if (isObject(entry) && typeof entry.result === 'string') entry.result = visit(entry.result);
-    }
   },
   policyView(body) {
     const args = isObject(body.completion_args) ? body.completion_args : {};
