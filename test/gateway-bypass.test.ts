@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { startHarness, type Harness } from './support/harness.js';
 import {
   HOSTILE_MODES,
@@ -184,7 +185,12 @@ function rawPost(s: Suite, path: string, body: unknown): Promise<{ status: numbe
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          // What a client reads: fetch-based SDKs decompress what the Content-Encoding names.
+          const body = Buffer.concat(chunks);
+          const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
+        });
       },
     );
     req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
@@ -353,7 +359,10 @@ function toolRowProblems(row: ToolRow, o: Outcome): string[] {
   if (leaks.length > 0) problems.push(`LEAK: delete_file reached the client (${leaks.length} place(s)), first: ${leaks[0]}`);
 
   const errors = docs.map((d) => tryParse(d)).map((p) => (p.ok ? gatewayError(p.value) : null)).filter((e) => e !== null);
-  if (row.mode === 'malformed-json') {
+  if (row.mode === 'gzip') {
+    // Compressed although identity was asked for: unreadable before anything is sent.
+    if (o.status !== 502 || errors.length === 0) problems.push(`COMPRESSED-RELAYED: expected a 502 error, got status ${o.status} with ${errors.length} error object(s)`);
+  } else if (row.mode === 'malformed-json') {
     const ok = row.stream ? errors.length > 0 && (o.status === 200 || o.status >= 500) : o.status === 502 && errors.length > 0;
     if (!ok) problems.push(`MALFORMED-RELAYED: expected ${row.stream ? 'an error event' : 'a 502 error'}, got status ${o.status} with ${errors.length} error object(s)`);
   } else if (row.deny === 'error') {

@@ -86,6 +86,32 @@ test('models listing is governed as llm:models.list on provider/*', async () => 
   await h.admin('DELETE', `/api/v1/policies/${id}`);
 });
 
+test('a route the gateway does not know is governed on the model its body names, whatever the content type', async () => {
+  const { id } = await h.createPolicy({
+    name: 'no-bad-model',
+    rules: [
+      { id: 'all', effect: 'allow', action: '*', resource: '*' },
+      { id: 'bad', effect: 'deny', action: '*', resource: 'mistral/bad-model' },
+    ],
+  });
+  const before = h.fake.requests.length;
+  for (const contentType of ['application/json', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', undefined]) {
+    const res = await fetch(`${h.url}/mistral/v1/score`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, ...(contentType ? { 'content-type': contentType } : {}) },
+      body: JSON.stringify({ model: 'bad-model', text_1: 'a', text_2: 'b' }),
+    });
+    assert.equal(res.status, 403, String(contentType));
+    const body = (await res.json()) as any;
+    assert.equal(body.error.rule, 'bad');
+  }
+  assert.equal(h.fake.requests.length, before, 'the provider saw none of them');
+  const [record] = await h.audit('status=403');
+  assert.equal(record.action, 'llm:score');
+  assert.equal(record.resource, 'mistral/bad-model');
+  await h.admin('DELETE', `/api/v1/policies/${id}`);
+});
+
 test('an invalid policy is rejected with every problem and its path, and nothing is stored', async () => {
   const before = (await h.admin('GET', '/api/v1/policies')).body.policies.length;
   const res = await h.admin('POST', '/api/v1/policies', { name: 'bad', rules: [{ effect: 'maybe', action: 'llm:*', resource: 'mistral/*' }] });

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { applyUsage, elapsedMs } from '../audit/record.js';
 import { parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
 import { GatewayError, methodNotAllowed, upstreamInvalidResponse } from '../http/errors.js';
-import { gatewayKey, headerValue } from '../http/gateway-key.js';
+import { gatewayKey } from '../http/gateway-key.js';
 import type { Logger } from '../log.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
@@ -71,7 +71,7 @@ export class LlmEndpointHandler {
       const endpoint = candidates.find((e) => e.method === req.method);
       const vendor = (endpoint ?? candidates[0])?.vendor.vendor ?? null;
       record.provider = vendor;
-      record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? `${vendor}-direct`;
+      record.agent_id ??= `${vendor}-direct`;
       record.action = LLM_ENDPOINT_ACTION;
       if (!endpoint) {
         const allowed = candidates.map((e) => e.method);

@@ -6,8 +6,18 @@ export function payloadTooLarge(limit: number): GatewayError {
   return invalidRequest(413, 'request_too_large', `Request body exceeds the gateway limit of ${limit} bytes (CZ_GATEWAY_MAX_BODY_BYTES)`);
 }
 
-/** Collects the body; rejects with 413 as soon as it is known to exceed `limit` (header or bytes received). */
+/**
+ * Collects the body; rejects with 413 as soon as it is known to exceed `limit` (header or bytes received), and with
+ * 415 when it is compressed: a body the gateway reads is one it governs, and it does not govern bytes it cannot read.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    req.resume();
+    return Promise.reject(
+      invalidRequest(415, 'unsupported_content_encoding', `Content-Encoding ${JSON.stringify(encoding)} is not accepted: send the body uncompressed, the gateway reads it to govern it`),
+    );
+  }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume(); // drain so the connection can answer

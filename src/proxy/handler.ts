@@ -8,7 +8,7 @@ import type { AuditWriter } from '../audit/writer.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
-import { gatewayKey, headerValue } from '../http/gateway-key.js';
+import { gatewayKey } from '../http/gateway-key.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
 import { resolveRoute, type GovernedBody, type RouteSpec } from '../providers/routes.js';
@@ -67,7 +67,6 @@ export class ProviderProxy {
       const { path, req, record } = ex;
       const slash = path.indexOf('/', 1);
       const name = slash < 0 ? path.slice(1) : path.slice(1, slash);
-      record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? null;
       const upstream = this.deps.upstreams.get(name);
       if (!upstream) {
         throw notFound(
@@ -81,6 +80,7 @@ export class ProviderProxy {
       record.agent_id ??= `${name}-direct`;
       const wire = upstream.config.wire;
       ex.errorShape = wire;
+      ex.streamErrors = wire;
       ex.presentedKey = gatewayKey(req, wire);
       ex.subpath = slash < 0 ? '' : path.slice(slash);
     },
@@ -102,14 +102,16 @@ export class ProviderProxy {
       ex.spec = resolved.spec;
       ex.pathModel = resolved.pathModel;
       ex.translator = resolved.spec.translator;
+      if (resolved.spec.streamErrors) ex.streamErrors = resolved.spec.streamErrors;
       ex.record.action = resolved.spec.action;
     },
   };
 
   /**
-   * Reads the body of routes that have one. A known route's body must be its JSON; any other body that is (or may
-   * be) JSON is read too, and when it parses to an object with a `model`, that model is governed: an unknown route
-   * is never a way around a model rule. Other bodies (files, audio) stream through unread.
+   * Reads the body of routes that have one. A known route's body must be its JSON; any other body except a
+   * multipart upload is read too (whatever its content type: some servers parse JSON regardless), and when it
+   * parses to an object with a `model`, that model is governed: an unknown route is never a way around a model
+   * rule. Multipart uploads (files, audio) stream through unread.
    */
   private readonly readBody: Stage<ProxyExchange> = {
     name: 'read-body',
@@ -120,7 +122,7 @@ export class ProviderProxy {
         requireJsonContentType(req);
         ex.rawBody = await readBody(req, this.deps.maxBodyBytes);
         ex.body = validateBody(spec.body, parseJsonObject(ex.rawBody), ex);
-      } else if (method !== 'GET' && method !== 'HEAD' && mayBeJson(req.headers['content-type'])) {
+      } else if (method !== 'GET' && method !== 'HEAD' && !isMultipart(req.headers['content-type'])) {
         ex.rawBody = await readBody(req, this.deps.maxBodyBytes);
         if (ex.rawBody.length > 0 || isJsonContentType(req.headers['content-type'])) {
           const parsed = parseJsonOrUndefined(ex.rawBody);
@@ -141,11 +143,8 @@ export class ProviderProxy {
   };
 }
 
-/** Content types whose bodies an OpenAI-compatible server may read as JSON: JSON, text, or none at all. */
-function mayBeJson(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return isJsonContentType(type) || type.startsWith('text/');
+function isMultipart(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.trimStart().toLowerCase().startsWith('multipart/');
 }
 
 function parseJsonOrUndefined(buf: Buffer): GovernedBody | undefined {

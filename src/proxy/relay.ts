@@ -44,6 +44,12 @@ export async function forward(ex: ProxyExchange): Promise<void> {
     body: rawBody ?? (req.method === 'GET' || req.method === 'HEAD' ? null : req),
     signal: ex.abort,
   });
+  const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== '') {
+    // The gateway asked for identity: a compressed answer is bytes it cannot read, so it cannot govern them.
+    await response.body.dump();
+    throw upstreamInvalidResponse(upstream.config.name, `answered with Content-Encoding ${JSON.stringify(encoding)} although the gateway asked for identity`);
+  }
   const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
   // An event stream, or a body of no readable type the client asked to stream: read as events either way.
   const isStream = contentType.startsWith('text/event-stream') || (ex.body?.stream === true && !isJsonContentType(contentType) && response.statusCode < 400);
@@ -207,7 +213,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       ex.finish(response.statusCode);
       return;
     }
-    res.end(streamErrorEvent(error, ex.errorShape));
+    res.end(streamErrorEvent(error, ex.streamErrors));
     ex.finish(error.status);
     return;
   }

@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export type HostileMode =
   | 'chat'
@@ -26,7 +27,8 @@ export type HostileMode =
   | 'responses'
   | 'anthropic'
   | 'malformed-json'
-  | 'split-chunks';
+  | 'split-chunks'
+  | 'gzip';
 
 /** Whether a mode is meaningful for streamed requests, non-streamed ones, or both. */
 export type ModeApplies = 'stream' | 'non-stream' | 'both';
@@ -52,6 +54,7 @@ export const HOSTILE_MODES: readonly HostileModeSpec[] = [
   { mode: 'responses', applies: 'both', description: 'OpenAI Responses API: output[] function_call items / response.* events with event: lines' },
   { mode: 'anthropic', applies: 'both', description: 'Anthropic Messages: content[] tool_use blocks / message_start ... message_stop events' },
   { mode: 'malformed-json', applies: 'both', description: 'a JSON body cut inside tool_calls / a stream event with broken JSON inside tool_calls' },
+  { mode: 'gzip', applies: 'both', description: 'the chat answer gzip-compressed with Content-Encoding: gzip, although the gateway asked for identity' },
   { mode: 'split-chunks', applies: 'stream', description: 'the chat answer written one byte per write, setImmediate between writes' },
 ];
 
@@ -211,6 +214,8 @@ interface Plan {
   writes: string[];
   /** Write every byte on its own (setImmediate between writes). */
   perByte?: boolean;
+  /** Compress the whole answer with gzip and say so in Content-Encoding. */
+  gzip?: boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -248,6 +253,12 @@ async function answer(res: ServerResponse, mode: HostileMode, stream: boolean, c
   const headers: Record<string, string> = { 'x-hostile-mode': mode };
   if (plan.contentType !== null) headers['content-type'] = plan.contentType;
   if (stream) headers['cache-control'] = 'no-cache';
+  if (plan.gzip) {
+    headers['content-encoding'] = 'gzip';
+    res.writeHead(plan.status, headers);
+    res.end(gzipSync(plan.writes.join('')));
+    return;
+  }
   res.writeHead(plan.status, headers);
   if (plan.perByte) {
     const bytes = Buffer.from(plan.writes.join(''), 'utf8');
@@ -444,6 +455,8 @@ function jsonPlan(mode: HostileMode, ctx: Ctx): Plan {
       return json(`{"choices":[{"message":{"tool_calls":[{"function":{"name":${JSON.stringify(calls[0]!.name)}`);
     case 'split-chunks':
       return { ...json(chatCompletion(ctx, calls)), perByte: true };
+    case 'gzip':
+      return { ...json(chatCompletion(ctx, calls)), gzip: true };
     case 'chat':
     case 'multiline-data':
     case 'crlf':
@@ -507,5 +520,7 @@ function streamPlan(mode: HostileMode, ctx: Ctx): Plan {
     }
     case 'split-chunks':
       return { ...events(chatStreamWrites(chatChunks(ctx, calls))), perByte: true };
+    case 'gzip':
+      return { ...events(chatStreamWrites(chatChunks(ctx, calls))), gzip: true };
   }
 }
