@@ -2,12 +2,15 @@
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { readFileSync } from 'node:fs';
 
 export interface Target {
   name: string;
   origin: string;
   path: string;
   headers: Record<string, string>;
+  /** The serving process, whose CPU time per request is measured (Linux /proc). */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -16,10 +19,28 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU time (user + system, all threads) the serving process spent per request, in µs; NaN when unknown. */
+  cpuUs: number;
 }
+
+/** User + system CPU time of a process so far, in µs (Linux); NaN elsewhere. */
+function cpuTimeUs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux the benchmark runs on. */
+const CLOCK_TICKS = 100;
 
 /** Closed-loop load with `connections` concurrent keep-alive connections for `seconds`. */
 export async function load(target: Target, body: string, connections: number, seconds: number): Promise<LoadResult> {
+  const cpuBefore = cpuTimeUs(target.pid);
   const result = await autocannon({
     url: target.origin + target.path,
     method: 'POST',
@@ -34,6 +55,7 @@ export async function load(target: Target, body: string, connections: number, se
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    cpuUs: (cpuTimeUs(target.pid) - cpuBefore) / result.requests.total,
   };
 }
 

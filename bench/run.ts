@@ -99,6 +99,7 @@ function medianLoad(results: LoadResult[]): LoadResult {
     p99: median(results.map((r) => r.p99)),
     errors: results.reduce((n, r) => n + r.errors, 0),
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    cpuUs: median(results.map((r) => r.cpuUs)),
   };
 }
 
@@ -115,8 +116,8 @@ async function main(): Promise<void> {
   const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
   const targets: Target[] = [
     { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: auth },
-    { name: 'bare-proxy', origin: bare.url, path: '/v1/chat/completions', headers: auth },
-    { name: 'tollgate', origin: gateway.running.url, path: '/mistral/v1/chat/completions', headers: { authorization: `Bearer ${gateway.key}` } },
+    { name: 'bare-proxy', origin: bare.url, path: '/v1/chat/completions', headers: auth, pid: bare.child.pid },
+    { name: 'tollgate', origin: gateway.running.url, path: '/mistral/v1/chat/completions', headers: { authorization: `Bearer ${gateway.key}` }, pid: gateway.running.child.pid },
   ];
 
   const lines: string[] = [];
@@ -160,6 +161,11 @@ async function main(): Promise<void> {
       say();
       say(`- throughput tollgate/bare-proxy: ${fmt(throughputRatio * 100, 1)}% (median of ${ROUNDS} rounds: ${rounds.map((r) => fmt((r.tollgate!.rps / r['bare-proxy']!.rps) * 100, 0)).join(', ')}; target >= 85%) ${throughputRatio >= 0.85 ? 'PASS' : 'MISS'}`);
       say(`- added latency over direct, sequential: p50 ${fmt(addedP50 * 1000, 0)} µs (target <= 300), p99 ${fmt(addedP99 * 1000, 0)} µs (target <= 1000) ${addedP50 <= 0.3 && addedP99 <= 1 ? 'PASS' : 'MISS'}`);
+      const cpuRatio = median(rounds.map((r) => r.tollgate!.cpuUs / r['bare-proxy']!.cpuUs));
+      say(
+        `- CPU per request (process, all threads): tollgate ${fmt(g.cpuUs, 1)} µs, bare-proxy ${fmt(loads['bare-proxy']!.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} ` +
+          `(rounds: ${rounds.map((r) => fmt(r.tollgate!.cpuUs / r['bare-proxy']!.cpuUs, 2)).join(', ')}; steadier than req/s on a shared machine)`,
+      );
       say(`- bare-proxy added latency over direct: p50 ${fmt((bs.total.p50 - ds.total.p50) * 1000, 0)} µs, p99 ${fmt((bs.total.p99 - ds.total.p99) * 1000, 0)} µs`);
       if (stream) {
         const addedTtfb = gs.ttfb.p99 - ds.ttfb.p99;

@@ -57,11 +57,21 @@ test('an Anthropic stream through the composite: the denied tool_use block never
   ];
   const text = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
   const ctx = strip();
-  const governor = new StreamGovernor(ctx);
+  const governor = new StreamGovernor(() => ctx);
   let out = '';
   for (const event of new SseParser().push(text)) out += governor.push(event, JSON.parse(event.data) as Json);
   out += governor.flush();
   assert.doesNotMatch(out, /delete_file/);
   assert.match(out, /"stop_reason":"end_turn"/);
   assert.deepEqual(ctx.verdicts.map((v) => `${v.name}:${v.decision}`), ['delete_file:deny']);
+});
+
+test('the byte scan finds each marker anywhere: at the edges, after a near miss, next to null keys', () => {
+  for (const marker of ['tool_calls', 'function_call', 'custom_tool_call', 'tool_use', 'function.call']) {
+    assert.equal(mayCarryToolCalls(marker), true, `${marker} alone`);
+    assert.equal(mayCarryToolCalls(`{"tool_x":1,"functionality":2,"${marker}":[]}`), true, `${marker} after near misses`);
+    assert.equal(mayCarryToolCalls(`{"${marker}": null, "other": "${marker}"}`), true, `${marker} as a value after a null key`);
+    assert.equal(mayCarryToolCalls(`{"${marker}" : null}`), false, `${marker}: null`);
+  }
+  assert.equal(mayCarryToolCalls('{"tool_":"function","text":"call the function_ tool_ now"}'), false);
 });

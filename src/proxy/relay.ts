@@ -99,7 +99,7 @@ function governWhole(ex: ProxyExchange, buf: Buffer): Buffer {
     // An event stream under another content type: governed event by event, all at once.
     const parser = new SseParser();
     const events = parser.push(text.endsWith('\n\n') ? text : `${text}\n\n`);
-    const governor = new StreamGovernor(governance(ex));
+    const governor = new StreamGovernor(() => governance(ex));
     let out = '';
     for (const event of events) out += governEvent(ex, governor, event);
     return Buffer.from(out + governor.flush());
@@ -150,7 +150,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
   // No flushHeaders(): the headers leave with the first chunk, one write instead of two.
   res.writeHead(response.statusCode, headers);
   const parser = new SseParser();
-  const governor = adapter ? null : new StreamGovernor(governance(ex));
+  const governor = adapter ? null : new StreamGovernor(() => governance(ex));
   /** Text governed from the current chunk, not written yet (kept when a denial ends the stream mid-chunk). */
   let out = '';
   try {

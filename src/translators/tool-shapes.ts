@@ -21,28 +21,34 @@ export function governResponse(body: Json, ctx: ToolGovernance): boolean {
   return changed;
 }
 
-/** Governs one event stream: each event goes to the shape governor holding a call, else to the one claiming it. */
+/**
+ * Governs one event stream: each event goes to the shape governor holding a call, else to the one claiming it. The
+ * shape governors (and the governance context) are made on the first event that needs them: most streams carry no
+ * tool call and never do.
+ */
 export class StreamGovernor {
-  private readonly governors: StreamShapeGovernor[];
+  private governors: StreamShapeGovernor[] | null = null;
 
-  constructor(ctx: ToolGovernance) {
-    this.governors = TOOL_CALL_SHAPES.map((shape) => shape.streamGovernor(ctx));
-  }
+  constructor(private readonly context: () => ToolGovernance) {}
 
   get holding(): boolean {
+    if (!this.governors) return false;
     for (const g of this.governors) if (g.holding) return true;
     return false;
   }
 
   /** The SSE text to send for `event`. Throws ToolCallDenied in error mode. */
   push(event: SseEvent, json: Json | null): string {
+    const ctx = this.governors ? null : this.context();
+    const governors = (this.governors ??= TOOL_CALL_SHAPES.map((shape) => shape.streamGovernor(ctx!)));
     let target: StreamShapeGovernor | undefined;
-    for (const g of this.governors) if (g.holding) target = g;
-    target ??= this.governors.find((g) => g.claims(event, json));
+    for (const g of governors) if (g.holding) target = g;
+    target ??= governors.find((g) => g.claims(event, json));
     return target ? target.push(event, json) : event.raw;
   }
 
   flush(): string {
+    if (!this.governors) return '';
     let out = '';
     for (const g of this.governors) out += g.flush();
     return out;
@@ -54,7 +60,15 @@ export class StreamGovernor {
  * some providers) is not a reason to parse. An escaped ASCII character (`\u0000`-`\u007f`) is: JSON keys may be
  * written escaped (`"tool\u005fcalls"`), and every marker is ASCII. Escaped non-ASCII text (`ensure_ascii` JSON) is not.
  */
-const MARKERS = ['tool_calls', 'function_call', 'custom_tool_call', 'tool_use', 'function.call'].map((m) => Buffer.from(m));
+const MARKERS = ['tool_calls', 'function_call', 'custom_tool_call', 'tool_use', 'function.call'];
+/**
+ * Every marker holds one of two anchors, so a body is scanned twice (natively, by indexOf), not once per marker;
+ * each anchor hit is then checked against the markers that hold it.
+ */
+const ANCHORS = ['tool_', 'function'].map((anchor) => ({
+  bytes: Buffer.from(anchor),
+  markers: MARKERS.filter((m) => m.includes(anchor)).map((m) => ({ bytes: Buffer.from(m), offset: m.indexOf(anchor) })),
+}));
 const ESCAPE = Buffer.from('\\u00');
 
 /** True when `bytes` holds a `\u00XX` escape of an ASCII character. */
@@ -85,9 +99,14 @@ function isNullKey(bytes: Buffer, at: number, length: number): boolean {
 export function mayCarryToolCalls(text: Buffer | string): boolean {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   if (hasEscapedAscii(bytes)) return true;
-  for (const marker of MARKERS) {
-    for (let at = bytes.indexOf(marker); at >= 0; at = bytes.indexOf(marker, at + 1)) {
-      if (!isNullKey(bytes, at, marker.length)) return true;
+  for (const anchor of ANCHORS) {
+    for (let at = bytes.indexOf(anchor.bytes); at >= 0; at = bytes.indexOf(anchor.bytes, at + 1)) {
+      for (const marker of anchor.markers) {
+        const start = at - marker.offset;
+        const end = start + marker.bytes.length;
+        if (start < 0 || end > bytes.length || bytes.compare(marker.bytes, 0, marker.bytes.length, start, end) !== 0) continue;
+        if (!isNullKey(bytes, start, marker.bytes.length)) return true;
+      }
     }
   }
   return false;
