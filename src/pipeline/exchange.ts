@@ -74,9 +74,13 @@ export class Exchange {
     });
   }
 
-  /** Policy facts shared by the request's decision and each of its tool-call decisions. */
-  facts(): Omit<EvalRequest, 'action' | 'resource'> {
-    return { provider: this.record.provider ?? undefined, body: this.policyBody, key: this.key, agent_id: this.record.agent_id ?? undefined, now: this.now };
+  /**
+   * What a policy decides on, for the request itself or one of its tool calls: the same facts, built as one object
+   * of one shape (no spread copies on the hot path).
+   */
+  evalRequest(action: string, resource: string, tool?: EvalRequest['tool']): EvalRequest {
+    const { record } = this;
+    return { action, resource, provider: record.provider ?? undefined, body: this.policyBody, key: this.key, agent_id: record.agent_id ?? undefined, tool, now: this.now };
   }
 
   onFinish(consumer: FinishConsumer): void {

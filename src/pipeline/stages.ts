@@ -65,7 +65,7 @@ export function governanceStages(deps: GovernanceDeps) {
   const decide: Stage = {
     name: 'decide',
     run(ex) {
-      const decision = deps.policies.decide({ ...ex.facts(), action: ex.record.action!, resource: ex.record.resource! });
+      const decision = deps.policies.decide(ex.evalRequest(ex.record.action!, ex.record.resource!));
       applyDecision(decision, ex.record, ex.res, ex.body);
     },
   };

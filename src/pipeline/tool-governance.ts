@@ -12,10 +12,9 @@ import type { Json, ToolGovernance } from '../translators/types.js';
 import type { Exchange } from './exchange.js';
 
 export function toolGovernance(ex: Exchange, policies: PolicyRegistry, mode: ToolDenyMode): ToolGovernance {
-  const facts = ex.facts();
   const resourcePrefix = `${ex.record.provider}/tools/`;
   const judge = (name: string, args: string): ToolCallVerdict => {
-    const d = policies.decide({ ...facts, action: 'tool:call', resource: resourcePrefix + name, tool: toolCallFacts(name, args) });
+    const d = policies.decide(ex.evalRequest('tool:call', resourcePrefix + name, toolCallFacts(name, args)));
     return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
   };
   return { judge, mode, verdicts: ex.toolCalls };
