@@ -12,79 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, sequential, type LoadResult, type Target } from './measure.js';
-import { startProcess, type Running } from './processes.js';
+import { startProcess } from './processes.js';
+import { chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
-const UPSTREAM_KEY = 'sk-bench-upstream';
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-
-/** Ten rules, as a platform team might write them; the benchmark request is allowed by them. */
-const POLICIES = [
-  {
-    name: 'mistral-usage-policy',
-    rules: [
-      { effect: 'allow', action: 'llm:chat.completions', resource: 'mistral/*', conditions: { model: ['mistral-large-latest', 'mistral-medium-latest'] } },
-      { effect: 'deny', action: 'llm:chat.completions', resource: 'mistral/*', conditions: { max_tokens_gt: 8192 } },
-    ],
-  },
-  {
-    name: 'platform-guardrails',
-    rules: [
-      { effect: 'allow', action: 'llm:models.list', resource: 'mistral/*' },
-      { effect: 'allow', action: 'llm:embeddings', resource: 'mistral/mistral-embed' },
-      { effect: 'deny', action: 'llm:*', resource: 'openai/*' },
-      { effect: 'deny', action: 'llm:completions', resource: 'mistral/codestral-*', conditions: { max_tokens_gt: 2048 } },
-      { effect: 'deny', action: 'tool:call', resource: 'mistral/tools/delete_*' },
-      { effect: 'deny', action: 'tool:call', resource: 'mistral/tools/drop_*' },
-      { effect: 'allow', action: 'tool:call', resource: 'mistral/tools/*' },
-      { effect: 'deny', action: 'llm:fine_tuning', resource: '*' },
-    ],
-  },
-];
-
-const chatBody = (stream: boolean) =>
-  JSON.stringify({
-    model: 'mistral-large-latest',
-    max_tokens: 100,
-    stream,
-    messages: [
-      { role: 'system', content: 'You are a concise assistant.' },
-      { role: 'user', content: 'Explain the difference between L1 and L2 regularization.' },
-    ],
-  });
-
-async function setUpGateway(upstreamUrl: string, dataDir: string): Promise<{ running: Running; key: string }> {
-  const running = await startProcess(
-    path.join(here, '../src/main.js'),
-    [],
-    {
-      CZ_GATEWAY_HOST: '127.0.0.1',
-      CZ_GATEWAY_PORT: '0',
-      CZ_GATEWAY_DATA_DIR: dataDir,
-      CZ_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-      CZ_GATEWAY_MISTRAL_ENABLED: 'true',
-      CZ_GATEWAY_MISTRAL_API_KEY: UPSTREAM_KEY,
-      CZ_GATEWAY_MISTRAL_BASE_URL: upstreamUrl,
-    },
-    /listening on (http:\/\/\S+)/,
-  );
-  const admin = async (p: string, body: unknown) => {
-    const res = await fetch(running.url + p, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as { key?: string };
-  };
-  for (const policy of POLICIES) await admin('/api/v1/policies', policy);
-  const { key } = await admin('/api/v1/keys', { name: 'bench' });
-  return { running, key: key! };
-}
-
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 function median(values: number[]): number {
@@ -112,7 +46,7 @@ async function main(): Promise<void> {
     /listening on (http:\/\/\S+?) /,
   );
   const bare = await startProcess(path.join(here, 'bare-proxy.js'), [upstream.url], {}, /listening on (http:\/\/\S+)/);
-  const gateway = await setUpGateway(upstream.url, dataDir);
+  const gateway = await setUpGateway(path.join(here, '../src/main.js'), upstream.url, dataDir);
   const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
   const targets: Target[] = [
     { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: auth },
