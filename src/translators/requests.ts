@@ -93,13 +93,18 @@ export const openaiCompatibleRequest: RequestTranslator = {
   },
 };
 
+/** The prompt of APIs that take `instructions` and a string or list of items in `field`. */
+function instructionsAnd(field: string): RequestTranslator['visitPrompt'] {
+  return (body, visit) => {
+    if (body.instructions !== undefined) visitContent(body, 'instructions', visit);
+    visitMessages(body, field, visit);
+  };
+}
+
 /** OpenAI Responses: `instructions` and `input` (a string or items); `max_output_tokens` is `max_tokens`. */
 export const openaiResponsesRequest: RequestTranslator = {
   name: 'responses',
-  visitPrompt(body, visit) {
-    if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
-    visitMessages(body, 'input', visit);
-  },
+  visitPrompt: instructionsAnd('input'),
   policyView(body) {
     return { ...body, max_tokens: body.max_output_tokens, messages: textMessages(this, body) };
   },
@@ -123,10 +128,7 @@ export const anthropicMessagesRequest: RequestTranslator = {
  */
 export const mistralConversationsRequest: RequestTranslator = {
   name: 'conversations',
-  visitPrompt(body, visit) {
-    if (typeof body.instructions === 'string') body.instructions = visit(body.instructions);
-    visitMessages(body, 'inputs', visit);
-  },
+  visitPrompt: instructionsAnd('inputs'),
   policyView(body) {
     const args = isObject(body.completion_args) ? body.completion_args : {};
     return { ...body, max_tokens: args.max_tokens, temperature: args.temperature, top_p: args.top_p, messages: textMessages(this, body) };
