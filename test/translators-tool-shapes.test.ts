@@ -75,3 +75,36 @@ test('the byte scan finds each marker anywhere: at the edges, after a near miss,
   }
   assert.equal(mayCarryToolCalls('{"tool_":"function","text":"call the function_ tool_ now"}'), false);
 });
+
+/** Runs SSE events through the composite in strip mode; the output and the verdicts. */
+function stripStream(events: Json[]): { out: string; verdicts: string[] } {
+  const ctx = strip();
+  const governor = new StreamGovernor(() => ctx);
+  let out = '';
+  const text = events.map((e) => `event: ${String(e.type ?? 'message')}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+  for (const event of new SseParser().push(text)) out += governor.push(event, JSON.parse(event.data) as Json);
+  out += governor.flush();
+  return { out, verdicts: ctx.verdicts.map((v) => `${v.name}:${v.decision}`) };
+}
+
+const deleteCall = { type: 'function.call', tool_call_id: 't1', name: 'delete_file', arguments: '{}' };
+
+test('complete responses inside stream events are governed too, in events no API publishes that way', () => {
+  const cases: [string, Json[]][] = [
+    [
+      'an Anthropic message_start whose content holds a tool_use block',
+      [
+        { type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'delete_file', input: {} }], stop_reason: 'tool_use' } },
+        { type: 'message_stop' },
+      ],
+    ],
+    ['a Conversations done event carrying outputs', [{ type: 'conversation.response.done', outputs: [deleteCall], usage: {} }]],
+    ['an event of a type no API has, carrying outputs', [{ type: 'vendor.custom', outputs: [deleteCall] }]],
+    ['a whole chat completion sent as one event', [{ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name: 'delete_file', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }]],
+  ];
+  for (const [what, events] of cases) {
+    const { out, verdicts } = stripStream(events);
+    assert.doesNotMatch(out, /delete_file/, what);
+    assert.deepEqual(verdicts, ['delete_file:deny'], what);
+  }
+});

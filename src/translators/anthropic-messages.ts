@@ -44,6 +44,17 @@ interface ToolUseCall extends HeldCall {
   partialJson: string;
 }
 
+/** Governs the tool_use blocks of a complete message; true when it changed. */
+function governMessage(body: Json, ctx: ToolGovernance): boolean {
+  if (body.type !== 'message' || !Array.isArray(body.content)) return false;
+  const verdictOf = (block: unknown) => (isToolUse(block) ? judgeCall(ctx, toolName(block.name), inputText(block.input)) : null);
+  const content = withoutDenied(body.content, verdictOf, ctx.mode, (_block, notice) => ({ type: 'text', text: notice }));
+  if (!content) return false;
+  body.content = content;
+  if (body.stop_reason === 'tool_use' && !content.some(isToolUse)) body.stop_reason = 'end_turn';
+  return true;
+}
+
 class AnthropicStreamGovernor extends HeldCallStream<ToolUseCall> {
   private readonly toolUses: ToolUseCall[] = [];
 
@@ -79,6 +90,8 @@ class AnthropicStreamGovernor extends HeldCallStream<ToolUseCall> {
 
   protected pass(event: SseEvent, json: Json | null): string {
     if (json === null) return event.raw;
+    // message_start carries the message as it starts; a content list there (normally empty) is governed like a body.
+    if (json.type === 'message_start' && isObject(json.message) && governMessage(json.message, this.ctx)) return sseEvent(event.event, json);
     if (typeof json.index === 'number' && typeof json.type === 'string' && json.type.startsWith('content_block_')) {
       const index = this.clientIndex(json.index);
       return index === json.index ? event.raw : sseEvent(event.event, { ...json, index });
@@ -107,15 +120,7 @@ class AnthropicStreamGovernor extends HeldCallStream<ToolUseCall> {
 export const anthropicMessagesToolCalls: ToolCallShape = {
   name: 'anthropic',
 
-  governResponse(body: Json, ctx: ToolGovernance): boolean {
-    if (body.type !== 'message' || !Array.isArray(body.content)) return false;
-    const verdictOf = (block: unknown) => (isToolUse(block) ? judgeCall(ctx, toolName(block.name), inputText(block.input)) : null);
-    const content = withoutDenied(body.content, verdictOf, ctx.mode, (_block, notice) => ({ type: 'text', text: notice }));
-    if (!content) return false;
-    body.content = content;
-    if (body.stop_reason === 'tool_use' && !content.some(isToolUse)) body.stop_reason = 'end_turn';
-    return true;
-  },
+  governResponse: governMessage,
 
   streamGovernor(ctx: ToolGovernance) {
     return new AnthropicStreamGovernor(ctx);

@@ -57,6 +57,16 @@ interface ConversationsCall extends HeldCall {
  * another output_index or id starts, another event of the response arrives, or the stream ends. Then it is judged and
  * its events released as they came (allowed), dropped (strip) or replaced by one `message.output.delta` (replace).
  */
+/** Governs the function.call entries of an `outputs` list (a complete response); true when it changed. */
+function governOutputs(body: Json, ctx: ToolGovernance): boolean {
+  if (!Array.isArray(body.outputs)) return false;
+  const verdictOf = (entry: unknown) => (isFunctionCallEntry(entry) ? judgeToolCall(ctx, entry.name, entry.arguments) : null);
+  const outputs = withoutDenied(body.outputs, verdictOf, ctx.mode, noticeEntry);
+  if (!outputs) return false;
+  body.outputs = outputs;
+  return true;
+}
+
 class ConversationsStreamGovernor extends HeldCallStream<ConversationsCall> {
   /** Every call seen, by key: deltas resuming a completed call are judged with all its arguments, as a client merging by id sees them. */
   private readonly callsByKey = new Map<string, ConversationsCall>();
@@ -80,6 +90,8 @@ class ConversationsStreamGovernor extends HeldCallStream<ConversationsCall> {
 
   protected pass(event: SseEvent, json: Json | null): string {
     if (json === null || !this.claims(event, json)) return event.raw;
+    // An event carrying whole entries (not in the published events, but a client would read them) is governed whole.
+    if (governOutputs(json, this.ctx)) return sseEvent(event.event, json);
     const outputIndex = typeof json.output_index === 'number' ? this.clientIndex(json.output_index) : json.output_index;
     if (outputIndex === json.output_index && !this.rewritten.has(json)) return event.raw;
     return sseEvent(event.event, { ...json, output_index: outputIndex });
@@ -127,14 +139,7 @@ class ConversationsStreamGovernor extends HeldCallStream<ConversationsCall> {
 export const mistralConversationsToolCalls: ToolCallShape = {
   name: 'conversations',
 
-  governResponse(body: Json, ctx: ToolGovernance): boolean {
-    if (!Array.isArray(body.outputs)) return false;
-    const verdictOf = (entry: unknown) => (isFunctionCallEntry(entry) ? judgeToolCall(ctx, entry.name, entry.arguments) : null);
-    const outputs = withoutDenied(body.outputs, verdictOf, ctx.mode, noticeEntry);
-    if (!outputs) return false;
-    body.outputs = outputs;
-    return true;
-  },
+  governResponse: governOutputs,
 
   streamGovernor(ctx: ToolGovernance) {
     return new ConversationsStreamGovernor(ctx);

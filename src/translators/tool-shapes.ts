@@ -10,7 +10,7 @@ import { anthropicMessagesToolCalls } from './anthropic-messages.js';
 import { chatCompletionsToolCalls } from './chat-completions.js';
 import { mistralConversationsToolCalls } from './mistral-conversations.js';
 import { openaiResponsesToolCalls } from './openai-responses.js';
-import type { Json, StreamShapeGovernor, ToolCallShape, ToolGovernance } from './types.js';
+import { sseEvent, type Json, type StreamShapeGovernor, type ToolCallShape, type ToolGovernance } from './types.js';
 
 export const TOOL_CALL_SHAPES: readonly ToolCallShape[] = [chatCompletionsToolCalls, openaiResponsesToolCalls, anthropicMessagesToolCalls, mistralConversationsToolCalls];
 
@@ -28,6 +28,7 @@ export function governResponse(body: Json, ctx: ToolGovernance): boolean {
  */
 export class StreamGovernor {
   private governors: StreamShapeGovernor[] | null = null;
+  private ctx: ToolGovernance | null = null;
 
   constructor(private readonly context: () => ToolGovernance) {}
 
@@ -39,12 +40,14 @@ export class StreamGovernor {
 
   /** The SSE text to send for `event`. Throws ToolCallDenied in error mode. */
   push(event: SseEvent, json: Json | null): string {
-    const ctx = this.governors ? null : this.context();
-    const governors = (this.governors ??= TOOL_CALL_SHAPES.map((shape) => shape.streamGovernor(ctx!)));
+    const ctx = (this.ctx ??= this.context());
+    const governors = (this.governors ??= TOOL_CALL_SHAPES.map((shape) => shape.streamGovernor(ctx)));
     let target: StreamShapeGovernor | undefined;
     for (const g of governors) if (g.holding) target = g;
     target ??= governors.find((g) => g.claims(event, json));
-    return target ? target.push(event, json) : event.raw;
+    if (target) return target.push(event, json);
+    // An event no API's stream claims may still hold a complete response of some shape: governed whole.
+    return json && governResponse(json, ctx) ? sseEvent(event.event, json) : event.raw;
   }
 
   flush(): string {
