@@ -188,7 +188,9 @@ function rawPost(s: Suite, path: string, body: unknown): Promise<{ status: numbe
         res.on('end', () => {
           // What a client reads: fetch-based SDKs decompress what the Content-Encoding names.
           const body = Buffer.concat(chunks);
-          const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8');
+          const bytes = res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+          // Python clients detect UTF-16 JSON by its byte order mark; read it as they would.
+          const text = bytes[0] === 0xff && bytes[1] === 0xfe ? bytes.subarray(2).toString('utf16le') : bytes.toString('utf8');
           resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
         });
       },
@@ -359,9 +361,9 @@ function toolRowProblems(row: ToolRow, o: Outcome): string[] {
   if (leaks.length > 0) problems.push(`LEAK: delete_file reached the client (${leaks.length} place(s)), first: ${leaks[0]}`);
 
   const errors = docs.map((d) => tryParse(d)).map((p) => (p.ok ? gatewayError(p.value) : null)).filter((e) => e !== null);
-  if (row.mode === 'gzip') {
-    // Compressed although identity was asked for: unreadable before anything is sent.
-    if (o.status !== 502 || errors.length === 0) problems.push(`COMPRESSED-RELAYED: expected a 502 error, got status ${o.status} with ${errors.length} error object(s)`);
+  if (row.mode === 'gzip' || row.mode === 'utf16') {
+    // Compressed although identity was asked for, or not UTF-8: unreadable before anything is sent.
+    if (o.status !== 502 || errors.length === 0) problems.push(`UNREADABLE-RELAYED: expected a 502 error, got status ${o.status} with ${errors.length} error object(s)`);
   } else if (row.mode === 'malformed-json') {
     const ok = row.stream ? errors.length > 0 && (o.status === 200 || o.status >= 500) : o.status === 502 && errors.length > 0;
     if (!ok) problems.push(`MALFORMED-RELAYED: expected ${row.stream ? 'an error event' : 'a 502 error'}, got status ${o.status} with ${errors.length} error object(s)`);

@@ -77,6 +77,10 @@ export async function forward(ex: ProxyExchange): Promise<void> {
     if (usage) applyUsage(record, usage);
     buf = Buffer.from(JSON.stringify(adapter.response(json)));
   } else {
+    if (mayBeText(contentType) && !isUtf8Shaped(buf)) {
+      // JSON in UTF-16/32: the byte scan cannot read it, clients that detect the encoding (Python's json) can.
+      throw upstreamInvalidResponse(upstream.config.name, 'answered text that is not UTF-8 (UTF-16/32 bytes or byte order mark)');
+    }
     const usage = scanUsage(buf);
     if (usage) applyUsage(record, usage);
     if (mayCarryToolCalls(buf)) buf = governWhole(ex, buf);
@@ -86,6 +90,17 @@ export async function forward(ex: ProxyExchange): Promise<void> {
   ex.res.writeHead(response.statusCode, headers);
   ex.res.end(buf);
   ex.finish(response.statusCode);
+}
+
+/** Content types a client may read as JSON text: JSON, any text, or none. */
+function mayBeText(contentType: string): boolean {
+  return contentType === '' || isJsonContentType(contentType) || contentType.startsWith('text/');
+}
+
+/** False for UTF-16/32 text: a UTF-16 byte order mark, or NUL bytes (UTF-8 JSON and text never hold a raw NUL). */
+function isUtf8Shaped(buf: Buffer): boolean {
+  if (buf.length >= 2 && ((buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe))) return false;
+  return buf.indexOf(0) < 0;
 }
 
 /** Governs a whole answer that may carry tool calls; returns the bytes to send (the same buffer when unchanged). */

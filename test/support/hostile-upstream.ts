@@ -28,7 +28,8 @@ export type HostileMode =
   | 'anthropic'
   | 'malformed-json'
   | 'split-chunks'
-  | 'gzip';
+  | 'gzip'
+  | 'utf16';
 
 /** Whether a mode is meaningful for streamed requests, non-streamed ones, or both. */
 export type ModeApplies = 'stream' | 'non-stream' | 'both';
@@ -55,6 +56,7 @@ export const HOSTILE_MODES: readonly HostileModeSpec[] = [
   { mode: 'anthropic', applies: 'both', description: 'Anthropic Messages: content[] tool_use blocks / message_start ... message_stop events' },
   { mode: 'malformed-json', applies: 'both', description: 'a JSON body cut inside tool_calls / a stream event with broken JSON inside tool_calls' },
   { mode: 'gzip', applies: 'both', description: 'the chat answer gzip-compressed with Content-Encoding: gzip, although the gateway asked for identity' },
+  { mode: 'utf16', applies: 'non-stream', description: 'the chat answer as UTF-16LE JSON with a byte order mark (Python clients detect the encoding)' },
   { mode: 'split-chunks', applies: 'stream', description: 'the chat answer written one byte per write, setImmediate between writes' },
 ];
 
@@ -216,6 +218,8 @@ interface Plan {
   perByte?: boolean;
   /** Compress the whole answer with gzip and say so in Content-Encoding. */
   gzip?: boolean;
+  /** Encode the whole answer as UTF-16LE with a byte order mark. */
+  utf16?: boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -257,6 +261,11 @@ async function answer(res: ServerResponse, mode: HostileMode, stream: boolean, c
     headers['content-encoding'] = 'gzip';
     res.writeHead(plan.status, headers);
     res.end(gzipSync(plan.writes.join('')));
+    return;
+  }
+  if (plan.utf16) {
+    res.writeHead(plan.status, headers);
+    res.end(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(plan.writes.join(''), 'utf16le')]));
     return;
   }
   res.writeHead(plan.status, headers);
@@ -457,6 +466,8 @@ function jsonPlan(mode: HostileMode, ctx: Ctx): Plan {
       return { ...json(chatCompletion(ctx, calls)), perByte: true };
     case 'gzip':
       return { ...json(chatCompletion(ctx, calls)), gzip: true };
+    case 'utf16':
+      return { ...json(chatCompletion(ctx, calls)), utf16: true };
     case 'chat':
     case 'multiline-data':
     case 'crlf':
@@ -473,6 +484,7 @@ function streamPlan(mode: HostileMode, ctx: Ctx): Plan {
   switch (mode) {
     case 'chat':
     case 'case-variant':
+    case 'utf16': // streamed: SSE is UTF-8 by definition, so as chat
       return events(chatStreamWrites(chatChunks(ctx, calls)));
     case 'legacy-function-call': {
       const c = calls[0]!;
