@@ -77,16 +77,21 @@ export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
 
 /**
  * How a stream reports an error once its headers are sent, in the API's own terms: `openai` a `data:` event holding
- * the error body (what the OpenAI SDKs raise on), `anthropic` an `error` event, `mistral-conversations` a
- * `conversation.response.error` event (what the Mistral SDK reads).
+ * the error body (what the OpenAI SDKs raise on), `openai-responses` the Responses API's `error` event (`type`,
+ * `code`, `message`, `param`) that also carries the error body (so the SDK raises it too), `anthropic` an `error`
+ * event, `mistral-conversations` a `conversation.response.error` event (what the Mistral SDK reads).
  */
-export type StreamErrorFormat = ErrorShape | 'mistral-conversations';
+export type StreamErrorFormat = ErrorShape | 'openai-responses' | 'mistral-conversations';
 
 /** The in-band error event that ends a stream whose headers are already sent. */
 export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): string {
   if (format === 'mistral-conversations') {
     const event = { type: 'conversation.response.error', message: err.message, code: err.status, created_at: new Date().toISOString() };
     return `event: conversation.response.error\ndata: ${JSON.stringify(event)}\n\n`;
+  }
+  if (format === 'openai-responses') {
+    const event = { type: 'error', code: err.code, message: err.message, param: err.param, ...(err.toBody() as object) };
+    return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
   }
   const data = JSON.stringify(errorBody(err, format));
   return format === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;

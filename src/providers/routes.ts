@@ -86,7 +86,7 @@ const ROUTES: Record<string, RouteSpec> = {
   'POST /classifications': route('llm:classifications', modelBody),
   'POST /chat/classifications': route('llm:classifications', modelBody),
   'POST /ocr': route('llm:ocr', modelBody),
-  'POST /responses': route('llm:responses', responsesBody, openaiResponsesRequest),
+  'POST /responses': route('llm:responses', responsesBody, openaiResponsesRequest, 'openai-responses'),
   'POST /messages': route('llm:messages', messagesBody, anthropicMessagesRequest),
   'POST /messages/count_tokens': route('llm:messages.count_tokens', countTokensBody, anthropicMessagesRequest),
   'POST /conversations': route('llm:conversations', conversationBody, mistralConversationsRequest, 'mistral-conversations'),
