@@ -8,9 +8,13 @@ import type { ProviderConfig } from '../config/providers.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import { openAiCompletionsViaMistralFim, type WireAdapter } from './fim-adapter.js';
 
-/** Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones the gateway owns. */
+/**
+ * Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones the gateway owns. `expect` too: the
+ * gateway answers `100 Continue` to its client itself (node:http does), and undici refuses to send it.
+ */
 const HOP_BY_HOP = new Set([
   'connection',
+  'expect',
   'keep-alive',
   'proxy-connection',
   'proxy-authenticate',
@@ -23,9 +27,34 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
-/** Client headers never sent upstream: the caller's credentials and the gateway's own control headers. */
+/** Client headers never sent upstream: the caller's credentials (in any header clients put keys in) and the gateway's own. */
 function isPrivateRequestHeader(name: string): boolean {
-  return name === 'authorization' || name === 'x-api-key' || name === 'cookie' || name.startsWith('x-controlzero-') || name === 'accept-encoding';
+  return (
+    name === 'authorization' || name === 'x-api-key' || name === 'api-key' || name === 'cookie' || name.startsWith('x-controlzero-') || name === 'accept-encoding'
+  );
+}
+
+/** The headers a message's `Connection` header names: hop-by-hop for that message only (RFC 9110 7.6.1). */
+function connectionOptions(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Set<string> | null {
+  const value = headers.connection;
+  if (value === undefined) return null;
+  const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  return names.length > 0 ? new Set(names) : null;
+}
+
+/** Copies `headers` without hop-by-hop ones, the ones `Connection` names, and those `skip` says. */
+function forwardable(
+  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
+  skip: (name: string) => boolean,
+): Record<string, string | string[]> {
+  const named = connectionOptions(headers);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || skip(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
 }
 
 /** The Anthropic API version sent when the client names none. */
@@ -56,12 +85,7 @@ export class Upstream {
 
   /** Client headers minus hop-by-hop and private ones, plus the provider's key. */
   requestHeaders(incoming: IncomingHttpHeaders, contentLength: number | null): Record<string, string | string[]> {
-    const out: Record<string, string | string[]> = {};
-    for (const name in incoming) {
-      const value = incoming[name];
-      if (value === undefined || HOP_BY_HOP.has(name) || isPrivateRequestHeader(name)) continue;
-      out[name] = value;
-    }
+    const out = forwardable(incoming, isPrivateRequestHeader);
     if (this.config.wire === 'anthropic') {
       out['x-api-key'] = this.config.apiKey;
       out['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;
@@ -79,11 +103,5 @@ export class Upstream {
 
 /** Upstream response headers to pass to the client. */
 export function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
-    out[name] = value;
-  }
-  return out;
+  return forwardable(headers, () => false);
 }

@@ -1,0 +1,95 @@
+/** What a provider is sent and what the client gets back: header hygiene at the upstream boundary. */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, test } from 'node:test';
+import { Upstream, responseHeaders } from '../src/providers/upstream.js';
+import { UpstreamPools } from '../src/upstream/pools.js';
+import { startHarness, UPSTREAM_KEY, type Harness } from './support/harness.js';
+
+const config = { name: 'acme', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-provider', pathRewrites: {}, timeoutMs: 1000, wire: 'openai' as const };
+
+test('client credentials in any header clients use, hop-by-hop headers and the ones Connection names stay here', () => {
+  const upstream = new Upstream(config, new UpstreamPools());
+  const sent = upstream.requestHeaders(
+    {
+      authorization: 'Bearer cz_live_gateway_key',
+      'x-api-key': 'cz_live_gateway_key',
+      'api-key': 'cz_live_gateway_key',
+      cookie: 'session=1',
+      'x-controlzero-agent-id': 'a',
+      connection: 'keep-alive, X-Secret-Hop',
+      'x-secret-hop': 'internal',
+      expect: '100-continue',
+      te: 'trailers',
+      'content-type': 'application/json',
+      'x-request-id': 'r1',
+    },
+    12,
+  );
+  assert.deepEqual(sent, {
+    'content-type': 'application/json',
+    'x-request-id': 'r1',
+    authorization: 'Bearer sk-provider',
+    'accept-encoding': 'identity',
+    'content-length': '12',
+  });
+});
+
+test('response headers: hop-by-hop ones and the ones Connection names are not relayed', () => {
+  assert.deepEqual(responseHeaders({ connection: 'close, x-upstream-hop', 'x-upstream-hop': '1', 'keep-alive': 'timeout=5', 'content-type': 'application/json', 'x-ratelimit-limit-requests': '10' }), {
+    'content-type': 'application/json',
+    'x-ratelimit-limit-requests': '10',
+  });
+});
+
+let h: Harness;
+let key: string;
+before(async () => {
+  h = await startHarness({ env: { CZ_GATEWAY_MAX_BODY_BYTES: '4096' } });
+  key = (await h.createKey('upstream-headers')).key;
+});
+after(() => h.close());
+
+/** POSTs with `Expect: 100-continue`, sending the body only once the gateway says Continue (as curl does). */
+function postExpectingContinue(body: string): Promise<{ status: number; continued: boolean; text: string }> {
+  const url = new URL(h.url);
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/mistral/v1/chat/completions',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, continued, text }));
+    });
+    req.on('error', reject);
+  });
+}
+
+test('Expect: 100-continue is answered by the gateway and never forwarded', async () => {
+  const body = JSON.stringify({ model: 'mistral-large-latest', messages: [{ role: 'user', content: 'hi' }] });
+  const res = await postExpectingContinue(body);
+  assert.equal(res.continued, true);
+  assert.equal(res.status, 200, res.text);
+  assert.equal(h.fake.requests.at(-1)!.headers.expect, undefined);
+  assert.equal(h.fake.requests.at(-1)!.headers.authorization, `Bearer ${UPSTREAM_KEY}`);
+});
+
+test('a body of exactly CZ_GATEWAY_MAX_BODY_BYTES is accepted; one byte more is a 413', async () => {
+  const base = JSON.stringify({ model: 'mistral-large-latest', messages: [{ role: 'user', content: '' }] });
+  const exact = JSON.stringify({ model: 'mistral-large-latest', messages: [{ role: 'user', content: 'x'.repeat(4096 - Buffer.byteLength(base)) }] });
+  assert.equal(Buffer.byteLength(exact), 4096);
+  const ok = await fetch(`${h.url}/mistral/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: exact });
+  assert.equal(ok.status, 200, await ok.text());
+  const over = await fetch(`${h.url}/mistral/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: exact.replace('"x', '"xx') });
+  assert.equal(over.status, 413);
+});
