@@ -22,7 +22,13 @@ export interface AuditWriterOptions {
 const MAX_RETRY_DELAY_MS = 5_000;
 
 export class AuditWriter {
+  /** Records waiting to be written, oldest first. */
   private queue: AuditRecord[] = [];
+  /**
+   * The batch being written, out of the queue while it is: spilling takes from the queue only, so a record is in
+   * exactly one place (queue, this batch, the store, the spill file). Back at the queue's head if the write fails.
+   */
+  private inFlight: AuditRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private consecutiveFailures = 0;
@@ -33,11 +39,11 @@ export class AuditWriter {
   constructor(private readonly options: AuditWriterOptions) {}
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight.length;
   }
 
   get healthy(): boolean {
-    return this.consecutiveFailures === 0 && this.queue.length < this.options.queueMax;
+    return this.consecutiveFailures === 0 && this.pending < this.options.queueMax;
   }
 
   /** False when new requests must be refused: fail-closed mode and audit unhealthy. */
@@ -47,8 +53,8 @@ export class AuditWriter {
 
   enqueue(record: AuditRecord): void {
     this.queue.push(record);
-    const hardMax = this.options.queueMax * 2;
-    if (this.queue.length > hardMax) this.spill(this.queue.splice(0, this.queue.length - hardMax));
+    const over = this.pending - this.options.queueMax * 2;
+    if (over > 0) this.spill(this.queue.splice(0, Math.min(over, this.queue.length)));
     if (this.closed) return;
     if (this.queue.length >= this.options.batchSize && this.consecutiveFailures === 0) this.schedule(0);
     else this.schedule(this.retryDelay());
@@ -117,10 +123,13 @@ export class AuditWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.options.batchSize);
+      this.inFlight = this.queue.splice(0, this.options.batchSize);
       try {
-        await this.options.store.insertBatch(batch);
+        await this.options.store.insertBatch(this.inFlight);
       } catch (err) {
+        // Not written: back to the head of the queue, in order, ahead of what came meanwhile.
+        this.queue.unshift(...this.inFlight);
+        this.inFlight = [];
         this.consecutiveFailures++;
         this.options.logger.error('audit: writing to the store failed; records kept queued and retried', {
           error: (err as Error).message,
@@ -130,8 +139,7 @@ export class AuditWriter {
         });
         throw err;
       }
-      // Records enqueued during the write are behind the batch; remove exactly the batch we wrote.
-      this.queue.splice(0, batch.length);
+      this.inFlight = [];
       if (this.consecutiveFailures > 0) {
         this.options.logger.warn('audit: store recovered', { after_failures: this.consecutiveFailures });
         this.consecutiveFailures = 0;
