@@ -117,6 +117,8 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([drained, grace]);
+      // Requests still in flight are answered and their records queued before any connection or the audit closes.
+      auditWriter.cutOffOpen();
       server.closeAllConnections();
       sync.stop();
       await auditWriter.close();

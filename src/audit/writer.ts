@@ -4,6 +4,7 @@
  * are appended to a spill file in the data dir (replayed at the next start), so nothing is dropped silently.
  * `accepting` tells the gateway whether to keep serving (fail-closed mode stops new work while audit is unhealthy).
  */
+import { appendFileSync } from 'node:fs';
 import { appendFile, readFile, rename, rm } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { AuditRecord, AuditStore } from '../store/types.js';
@@ -21,6 +22,11 @@ export interface AuditWriterOptions {
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
+/** A request whose record has begun: it can be cut off (answered and finished) when the gateway stops. */
+export interface OpenRequest {
+  cutOff(): void;
+}
+
 export class AuditWriter {
   /** Records waiting to be written, oldest first. */
   private queue: AuditRecord[] = [];
@@ -34,7 +40,12 @@ export class AuditWriter {
   private consecutiveFailures = 0;
   private spillChain: Promise<void> = Promise.resolve();
   private spilled = 0;
+  /** Closing: no more timers; close() writes what is queued. */
+  private closing = false;
+  /** Closed: nothing will write the queue any more. */
   private closed = false;
+  /** Requests whose records have begun and are not queued yet, by record id. */
+  private readonly open = new Map<string, OpenRequest>();
 
   constructor(private readonly options: AuditWriterOptions) {}
 
@@ -51,11 +62,28 @@ export class AuditWriter {
     return this.options.failureMode === 'open' || this.healthy;
   }
 
+  /** A request's record begins; it is expected back through `enqueue`, or its request is cut off at close. */
+  begin(id: string, request: OpenRequest): void {
+    this.open.set(id, request);
+  }
+
+  /** Cuts off every request still open (each finishes, queuing its record); returns how many there were. */
+  cutOffOpen(): number {
+    const requests = [...this.open.values()];
+    for (const request of requests) request.cutOff();
+    return requests.length;
+  }
+
   enqueue(record: AuditRecord): void {
+    this.open.delete(record.id);
+    if (this.closed) {
+      // After close nothing writes the queue: straight to the spill file, which the next start replays.
+      this.spillNow([record]);
+      return;
+    }
     this.queue.push(record);
     const over = this.pending - this.options.queueMax * 2;
     if (over > 0) this.spill(this.queue.splice(0, Math.min(over, this.queue.length)));
-    if (this.closed) return;
     if (this.queue.length >= this.options.batchSize && this.consecutiveFailures === 0) this.schedule(0);
     else this.schedule(this.retryDelay());
   }
@@ -107,7 +135,8 @@ export class AuditWriter {
 
   /** Stops the timer and writes everything. If the store keeps failing, the rest goes to the spill file. */
   async close(attempts = 5): Promise<void> {
-    this.closed = true;
+    this.cutOffOpen();
+    this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (let i = 0; i < attempts && this.queue.length > 0; i++) {
@@ -118,6 +147,7 @@ export class AuditWriter {
       }
     }
     if (this.queue.length > 0) this.spill(this.queue.splice(0));
+    this.closed = true;
     await this.spillChain;
   }
 
@@ -153,7 +183,7 @@ export class AuditWriter {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer || this.closed) return;
+    if (this.timer || this.closing) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush().then(
@@ -164,6 +194,16 @@ export class AuditWriter {
       );
     }, delayMs);
     this.timer.unref();
+  }
+
+  /** Appends records to the spill file synchronously (only once closed: the process may be about to exit). */
+  private spillNow(records: AuditRecord[]): void {
+    try {
+      appendFileSync(this.options.spillFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
+      this.spilled += records.length;
+    } catch (err) {
+      this.options.logger.error('audit: cannot write the spill file; records are lost', { error: (err as Error).message, records: records.length });
+    }
   }
 
   private spill(records: AuditRecord[]): void {

@@ -99,6 +99,12 @@ export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): 
 
 const INVALID_REQUEST: ErrorAudit = { reason_code: 'INVALID_REQUEST' };
 
+/** A request still in flight when the shutdown grace period ended. */
+export const gatewayShuttingDown = () =>
+  new GatewayError(503, 'server_error', 'gateway_shutting_down', 'gateway shutting down: the request was cut off at the end of the shutdown grace period', null, {}, {
+    reason_code: 'GATEWAY_SHUTDOWN',
+  });
+
 export const badRequest = (code: string, message: string, param: string | null = null) =>
   new GatewayError(400, 'invalid_request_error', code, message, param, {}, INVALID_REQUEST);
 

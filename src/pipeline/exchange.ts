@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { headerValue } from '../http/gateway-key.js';
-import { errorBody, GatewayError, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
+import { errorBody, GatewayError, gatewayShuttingDown, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
 import type { EvalRequest } from '../policy/index.js';
 import type { AuditRecord } from '../store/types.js';
 import type { RequestTranslator } from '../translators/requests.js';
@@ -67,6 +67,7 @@ export class Exchange {
     // The calling agent is known from the first byte, so even a request refused before routing is attributed.
     this.record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? null;
     res.setHeader('x-tollgate-request-id', this.record.id);
+    audit.begin(this.record.id, this);
     res.once('close', () => {
       if (res.writableFinished) return;
       this.record.client_aborted = true;
@@ -85,6 +86,16 @@ export class Exchange {
 
   onFinish(consumer: FinishConsumer): void {
     (this.finishConsumers ??= []).push(consumer);
+  }
+
+  /**
+   * The gateway is stopping and its grace period is over: answer what can still be answered (a 503, or an error
+   * event on a stream under way), stop the upstream request, and finish with what is known (usage so far included).
+   */
+  cutOff(): void {
+    if (this.finished) return;
+    this.fail(gatewayShuttingDown());
+    this.abort.abort();
   }
 
   /** Completes the audit record, exactly once per request. */

@@ -171,6 +171,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
   try {
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
+      if (res.writableEnded) continue; // answered already (cut off at shutdown, or after [DONE]): drain quietly
       // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
       // them; their usage objects are read straight from the bytes.
       if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk)) {
