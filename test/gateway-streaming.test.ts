@@ -97,6 +97,7 @@ test('a client that disconnects mid-stream aborts the upstream request, and the 
   assert.equal(record.client_aborted, true);
   assert.equal(record.status, 499);
   assert.equal(record.streamed, true);
+  assert.match(record.error_message, /client closed the connection/);
 });
 
 test('an upstream reset mid-stream ends the stream with an error event and a 502 audit record', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { errors as undiciErrors } from 'undici';
 import type { AuditWriter } from '../src/audit/writer.js';
 import { denied } from '../src/http/errors.js';
 import { Exchange } from '../src/pipeline/exchange.js';
@@ -111,9 +112,8 @@ test('finishing twice writes one record: the first outcome stands', async () => 
   assert.equal(written[0]!.error_message, null);
 });
 
-test('a failure that is not a gateway error is a 502 naming the provider, with the cause in the audit', async () => {
-  written.length = 0;
-  stages = [
+test("a provider connection failure is a 502 naming the provider; the gateway's own failure is a 500, never blamed on it", async () => {
+  const failing = (err: Error): Stage[] => [
     {
       name: 'provider',
       run(ex) {
@@ -123,16 +123,24 @@ test('a failure that is not a gateway error is a 502 naming the provider, with t
     {
       name: 'boom',
       run() {
-        throw new Error('socket hang up');
+        throw err;
       },
     },
   ];
-  const res = await fetch(`${url}/w`);
-  assert.equal(res.status, 502);
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  assert.equal(body.error.code, 'upstream_failed');
-  assert.match(body.error.message, /Provider acme request failed: socket hang up/);
-  assert.equal(written.length, 1);
-  assert.equal(written[0]!.status, 502);
-  assert.equal(written[0]!.error_message, 'socket hang up');
+  for (const [err, status, code, message, reason] of [
+    [new undiciErrors.SocketError('other side closed'), 502, 'upstream_connection_reset', /Provider acme closed the connection/, 'INVALID_REQUEST'],
+    [new RangeError('Maximum call stack size exceeded'), 500, 'internal_error', /Internal gateway error: Maximum call stack/, 'INTERNAL_ERROR'],
+  ] as const) {
+    written.length = 0;
+    stages = failing(err);
+    const res = await fetch(`${url}/w`);
+    assert.equal(res.status, status);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, code);
+    assert.match(body.error.message, message);
+    assert.equal(written.length, 1);
+    assert.equal(written[0]!.status, status);
+    assert.equal(written[0]!.error_message, err.message);
+    if (status === 500) assert.equal(written[0]!.reason_code, reason);
+  }
 });

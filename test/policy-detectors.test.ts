@@ -127,3 +127,13 @@ describe('maskSensitiveData', () => {
     ]);
   });
 });
+
+it('runs of millions of characters are scanned in linear time, and what they hide is still found', () => {
+  for (const run of ['a'.repeat(6e6), '4'.repeat(6e6), 'ab1-'.repeat(1.5e6), 'a.'.repeat(3e6), `${'x'.repeat(3e6)}@${'y'.repeat(3e6)}`]) {
+    const started = performance.now();
+    assert.deepEqual(findSensitiveSpans(run), []);
+    assert.ok(performance.now() - started < 5_000, 'linear, not quadratic');
+  }
+  const hidden = `${'a'.repeat(3e6)} mail jane.doe@corp.com ${'b'.repeat(3e6)}`;
+  assert.deepEqual(findSensitiveSpans(hidden).map((s) => s.detector), ['email']);
+});

@@ -99,6 +99,10 @@ export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): 
 
 const INVALID_REQUEST: ErrorAudit = { reason_code: 'INVALID_REQUEST' };
 
+/** A failure of the gateway itself (a bug): never blamed on the provider. */
+export const internalError = (err: unknown) =>
+  new GatewayError(500, 'server_error', 'internal_error', `Internal gateway error: ${(err as Error)?.message ?? String(err)}`, null, {}, { reason_code: 'INTERNAL_ERROR' });
+
 /** A request still in flight when the shutdown grace period ended. */
 export const gatewayShuttingDown = () =>
   new GatewayError(503, 'server_error', 'gateway_shutting_down', 'gateway shutting down: the request was cut off at the end of the shutdown grace period', null, {}, {

@@ -9,13 +9,19 @@ import { performance } from 'node:perf_hooks';
 import { elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
 import { headerValue } from '../http/gateway-key.js';
-import { errorBody, GatewayError, gatewayShuttingDown, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
+import { errorBody, GatewayError, gatewayShuttingDown, internalError, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
 import type { EvalRequest } from '../policy/index.js';
 import type { AuditRecord } from '../store/types.js';
 import type { RequestTranslator } from '../translators/requests.js';
 import type { ToolCallVerdict } from '../translators/tool-verdicts.js';
-import { upstreamFailure } from '../upstream/failures.js';
+import { isUpstreamFailure, upstreamFailure } from '../upstream/failures.js';
 import { ClientAbort } from './client-abort.js';
+
+/** Any thrown value as the error to answer: a gateway error as it is, a provider connection failure, else an internal error. */
+export function asGatewayError(err: unknown, provider: string | null): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return isUpstreamFailure(err) ? upstreamFailure(provider ?? 'unknown', err) : internalError(err);
+}
 
 /** Work to do when the exchange finishes (metrics, budgets, ...): it sees the completed record. */
 export type FinishConsumer = (ex: Exchange) => void;
@@ -105,6 +111,7 @@ export class Exchange {
     const { record } = this;
     if (this.toolCalls.length > 0) record.details = { ...record.details, tool_calls: this.toolCalls };
     record.status = record.client_aborted ? 499 : status;
+    if (record.client_aborted) record.error_message ??= 'client closed the connection before the answer was complete';
     record.latency_ms = elapsedMs(this.started);
     if (this.finishConsumers) for (const consumer of this.finishConsumers) consumer(this);
     this.audit.enqueue(record);
@@ -117,7 +124,7 @@ export class Exchange {
   fail(err: unknown, headers: Record<string, string> = {}): void {
     if (this.finished) return;
     const { record, res } = this;
-    const error = err instanceof GatewayError ? err : upstreamFailure(record.provider ?? 'unknown', err);
+    const error = asGatewayError(err, record.provider);
     if (!(err instanceof GatewayError)) record.error_message ??= (err as Error)?.message ?? String(err);
     const { audit } = error;
     if (audit.reason_code !== undefined) record.reason_code = audit.reason_code;

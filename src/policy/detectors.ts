@@ -1,8 +1,9 @@
 /**
  * Named PII and secret detectors, shared by the policy engine (`prompt_detects`) and the gateway's PII scan
  * (CZ_GATEWAY_PII_ACTION=detect|mask|block). Each detector is a linear-time regex (lookbehinds pin every match to the
- * start of a run, so long inputs cannot cause quadratic backtracking) plus a validator that rejects look-alikes
- * (Luhn for cards, mod-97 for IBANs, an entropy floor for generic tokens).
+ * start of a run, so long inputs cannot cause quadratic backtracking, and every repetition is bounded, so a run of
+ * millions of word characters cannot exhaust the regex engine's backtrack stack) plus a validator that rejects
+ * look-alikes (Luhn for cards, mod-97 for IBANs, an entropy floor for generic tokens).
  */
 
 export const DETECTOR_NAMES = ['email', 'credit_card', 'api_key', 'phone', 'iban'] as const;
@@ -29,7 +30,8 @@ const TOKEN_CHARS = 'A-Za-z0-9+/=_-';
 const PATTERNS: Record<DetectorName, Pattern[]> = {
   email: [
     {
-      re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g,
+      // RFC 5321 limits: a local part of at most 64 characters, labels of at most 63.
+      re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g,
       accept: isPlausibleEmail,
     },
   ],
@@ -38,11 +40,11 @@ const PATTERNS: Record<DetectorName, Pattern[]> = {
     {
       // Well-known secret formats: OpenAI/Anthropic, Stripe, AWS access key ids, GitHub, GitLab, Slack, Google,
       // and this gateway's own keys.
-      re: /(?<![A-Za-z0-9_-])(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|cz_live_[A-Za-z0-9]{20,})(?![A-Za-z0-9_-])/g,
+      re: /(?<![A-Za-z0-9_-])(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,512}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,512}|github_pat_[A-Za-z0-9_]{22,512}|glpat-[A-Za-z0-9_-]{20,512}|xox[abprs]-[A-Za-z0-9-]{10,512}|AIza[0-9A-Za-z_-]{35}|cz_live_[A-Za-z0-9]{20,512})(?![A-Za-z0-9_-])/g,
     },
     {
-      // Any other long random-looking token (base64/base62 alphabets).
-      re: new RegExp(`(?<![${TOKEN_CHARS}])[${TOKEN_CHARS}]{32,}(?![${TOKEN_CHARS}])`, 'g'),
+      // Any other long random-looking token (base64/base62 alphabets), up to 512 characters (no key is longer).
+      re: new RegExp(`(?<![${TOKEN_CHARS}])[${TOKEN_CHARS}]{32,512}(?![${TOKEN_CHARS}])`, 'g'),
       accept: isHighEntropyToken,
     },
   ],

@@ -13,14 +13,15 @@ import type { Dispatcher } from 'undici';
 import { applyUsage, elapsedMs, usageOf } from '../audit/record.js';
 import { findUsage, scanUsage } from '../audit/usage-scan.js';
 import { isJsonContentType } from '../http/body.js';
-import { streamErrorEvent, toolCallDenied, upstreamInvalidResponse, type GatewayError } from '../http/errors.js';
+import { streamErrorEvent, toolCallDenied, upstreamInvalidResponse } from '../http/errors.js';
 import type { WireAdapter } from '../providers/fim-adapter.js';
 import { responseHeaders } from '../providers/upstream.js';
 import { SseParser, type SseEvent } from '../sse/parser.js';
 import { mayCarryToolCalls, StreamGovernor } from '../translators/tool-shapes.js';
 import { ToolCallDenied } from '../translators/tool-verdicts.js';
 import type { Json, ToolGovernance } from '../translators/types.js';
-import { upstreamErrorToGateway, upstreamFailure } from '../upstream/failures.js';
+import { upstreamErrorToGateway } from '../upstream/failures.js';
+import { asGatewayError } from '../pipeline/exchange.js';
 import { denialAsError, governAnswer, toolGovernance } from '../pipeline/tool-governance.js';
 import type { ProxyExchange } from './handler.js';
 
@@ -222,7 +223,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       ex.fail(toolCallDenied(err.verdict));
       return;
     }
-    const error: GatewayError = (err as GatewayError).status ? (err as GatewayError) : upstreamFailure(record.provider ?? 'unknown', err);
+    const error = asGatewayError(err, record.provider);
     record.error_message = error.message;
     if (res.writableEnded) {
       // The client already has the whole stream ([DONE]); the provider failed only afterwards.

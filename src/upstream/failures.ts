@@ -47,6 +47,16 @@ export function upstreamErrorToGateway(provider: string, status: number, text: s
   return new GatewayError(status, type, code ?? fallbackCode, `Provider ${provider}: ${message}`, param, extra);
 }
 
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET']);
+
+/** True for a failure of the connection to the provider (undici's errors, network error codes), not of the gateway. */
+export function isUpstreamFailure(err: unknown): boolean {
+  if (err instanceof undiciErrors.UndiciError) return true;
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
 /** Maps a failure to reach or read the provider to the client-facing error. */
 export function upstreamFailure(provider: string, err: unknown): GatewayError {
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
