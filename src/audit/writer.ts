@@ -213,7 +213,7 @@ export class AuditWriter {
       spilled_total: this.spilled,
     });
     const lines = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    this.spillChain = this.spillChain.then(() => appendFile(this.options.spillFile, lines)).catch((err: Error) => {
+    this.spillChain = this.spillChain.then(() => appendFile(this.options.spillFile, lines, { mode: 0o600 })).catch((err: Error) => {
       this.options.logger.error('audit: cannot write the spill file; records are lost', {
         error: err.message,
         records: records.length,

@@ -2,7 +2,7 @@
  * The embedded Store: one SQLite file, `<dataDir>/tollgate.db`, in WAL mode so several processes (workers, the CLI)
  * can share it: readers never block the writer, and writers wait for each other up to the busy timeout.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditInsertThread } from './audit-insert-thread.js';
@@ -15,13 +15,18 @@ export const SQLITE_FILE_NAME = 'tollgate.db';
 const BUSY_TIMEOUT_MS = 5000;
 
 export async function openSqliteStore(dataDir: string): Promise<Store> {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
   const db = new Database(file);
   try {
+    // Keys, policies and the audit trail are private to the gateway; SQLite gives the WAL and shared-memory files
+    // the database file's permissions, so this one chmod covers them.
+    chmodSync(file, 0o600);
     // Busy timeout first: switching to WAL and migrating may have to wait for another process.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
+    // Left by an earlier run with other permissions: made private too.
+    for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
     // In WAL mode NORMAL is corruption-safe; a power loss may only drop the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
