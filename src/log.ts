@@ -12,12 +12,30 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+let stderrGuarded = false;
+
+/**
+ * Best-effort stderr: logging must never take the gateway down. A failing log stream (a full disk, a closed pipe)
+ * drops lines; its errors are swallowed here instead of crashing the process as unhandled 'error' events.
+ */
+function writeStderr(line: string): void {
+  process.stderr.write(line);
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = writeStderr): Logger {
+  if (write === writeStderr && !stderrGuarded) {
+    stderrGuarded = true;
+    process.stderr.on('error', () => undefined);
+  }
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-    write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${msg}${extra}\n`);
+    try {
+      write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${msg}${extra}\n`);
+    } catch {
+      // A log line that cannot be written is dropped: the request path and the audit go on.
+    }
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -120,3 +120,15 @@ test('over twice the queue limit, records spill to disk; close spills the rest; 
   assert.equal(await next.replaySpill(), 0);
   await next.close();
 });
+
+test('spilling is reported once per interval with counts, not once per record', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, logs } = await writer(store, { queueMax: 2, failureMode: 'open', flushIntervalMs: 3_600_000 });
+  for (const r of records(500)) w.enqueue(r);
+  await w.close(1);
+  const lines = logs.filter((l) => l.includes('spill file'));
+  assert.ok(lines.length <= 2, `${lines.length} spill lines`);
+  assert.match(lines.at(-1)!, /records written to the spill file since the last report/);
+  assert.match(lines.at(-1)!, /"spilled_total":500/);
+});

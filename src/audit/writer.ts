@@ -21,6 +21,8 @@ export interface AuditWriterOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
+/** Spilling is logged at most once per interval, with the count since the last line (not one line per record). */
+const SPILL_LOG_INTERVAL_MS = 5_000;
 
 /** A request whose record has begun: it can be cut off (answered and finished) when the gateway stops. */
 export interface OpenRequest {
@@ -40,6 +42,8 @@ export class AuditWriter {
   private consecutiveFailures = 0;
   private spillChain: Promise<void> = Promise.resolve();
   private spilled = 0;
+  private spilledUnlogged = 0;
+  private lastSpillLog = 0;
   /** Closing: no more timers; close() writes what is queued. */
   private closing = false;
   /** Closed: nothing will write the queue any more. */
@@ -147,6 +151,7 @@ export class AuditWriter {
       }
     }
     if (this.queue.length > 0) this.spill(this.queue.splice(0));
+    this.logSpill(true);
     this.closed = true;
     await this.spillChain;
   }
@@ -196,6 +201,17 @@ export class AuditWriter {
     this.timer.unref();
   }
 
+  private logSpill(force: boolean): void {
+    const now = Date.now();
+    if (this.spilledUnlogged === 0 || (!force && now - this.lastSpillLog < SPILL_LOG_INTERVAL_MS)) return;
+    this.options.logger.error(`audit: queue over its limit, ${this.spilledUnlogged} records written to the spill file since the last report`, {
+      file: this.options.spillFile,
+      spilled_total: this.spilled,
+    });
+    this.spilledUnlogged = 0;
+    this.lastSpillLog = now;
+  }
+
   /** Appends records to the spill file synchronously (only once closed: the process may be about to exit). */
   private spillNow(records: AuditRecord[]): void {
     try {
@@ -208,10 +224,8 @@ export class AuditWriter {
 
   private spill(records: AuditRecord[]): void {
     this.spilled += records.length;
-    this.options.logger.error(`audit: queue over its limit, ${records.length} records written to the spill file`, {
-      file: this.options.spillFile,
-      spilled_total: this.spilled,
-    });
+    this.spilledUnlogged += records.length;
+    this.logSpill(false);
     const lines = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
     this.spillChain = this.spillChain.then(() => appendFile(this.options.spillFile, lines, { mode: 0o600 })).catch((err: Error) => {
       this.options.logger.error('audit: cannot write the spill file; records are lost', {
