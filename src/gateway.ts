@@ -52,7 +52,17 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
   const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode });
   const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
-  const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes });
+  const health = () => {
+    const healthy = !closing && auditWriter.accepting;
+    return {
+      status: healthy ? 'ok' : closing ? 'shutting_down' : 'audit_unavailable',
+      store: store.kind,
+      providers: [...upstreams.keys()],
+      policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
+      audit_pending: auditWriter.pending,
+    };
+  };
+  const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes, health });
 
   /** Answers a request no governed path takes; it is audited like any other. */
   const refuse = (req: IncomingMessage, res: ServerResponse, path: string, error: GatewayError): void => {
@@ -71,14 +81,9 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     const pathname = canonical.path;
     const search = q < 0 ? '' : rawUrl.slice(q);
     if (pathname === '/healthz') {
+      // Unauthenticated: up or not, nothing about the configuration (details: GET /api/v1/health).
       const healthy = !closing && auditWriter.accepting;
-      sendJson(res, healthy ? 200 : 503, {
-        status: healthy ? 'ok' : closing ? 'shutting_down' : 'audit_unavailable',
-        store: store.kind,
-        providers: [...upstreams.keys()],
-        policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
-        audit_pending: auditWriter.pending,
-      });
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable' });
       return;
     }
     // Configured endpoints match their exact path, so "/mistral" never shadows the provider routes "/mistral/v1/...".

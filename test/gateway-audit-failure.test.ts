@@ -28,7 +28,14 @@ test('fail-closed: while the store fails, requests get 503 audit_unavailable; ev
   assert.equal(refused.status, 503);
   const body = (await refused.json()) as { error: { code: string; type: string } };
   assert.equal(body.error.code, 'audit_unavailable');
-  assert.equal((await fetch(`${h.url}/healthz`)).status, 503);
+  const healthz = await fetch(`${h.url}/healthz`);
+  assert.equal(healthz.status, 503);
+  assert.deepEqual(await healthz.json(), { status: 'unavailable' }, 'nothing about the configuration without the admin token');
+  const health = await h.admin('GET', '/api/v1/health');
+  assert.equal(health.status, 200);
+  assert.equal(health.body.status, 'audit_unavailable');
+  assert.deepEqual(health.body.providers, ['mistral']);
+  assert.ok(health.body.audit_pending > 0);
 
   failing = false;
   await eventually(async () => h.gateway.auditWriter.accepting && h.gateway.auditWriter.pending === 0, 10_000);

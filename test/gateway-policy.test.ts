@@ -147,3 +147,14 @@ test('strict mode: no policy means deny', async () => {
     await strict.close();
   }
 });
+
+test('what an unauthenticated caller can learn: /healthz says up or not, a 404 names no enabled provider', async () => {
+  const healthz = await fetch(`${h.url}/healthz`);
+  assert.deepEqual(await healthz.json(), { status: 'ok' });
+  const unknown = await fetch(`${h.url}/nosuch/v1/chat/completions`, { method: 'POST' });
+  assert.equal(unknown.status, 404);
+  assert.doesNotMatch(await unknown.text(), /mistral/);
+  const health = await h.admin('GET', '/api/v1/health');
+  assert.deepEqual(Object.keys(health.body).sort(), ['audit_pending', 'policy_mode', 'providers', 'status', 'store']);
+  assert.equal((await fetch(`${h.url}/api/v1/health`)).status, 401);
+});

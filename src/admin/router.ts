@@ -24,6 +24,8 @@ export interface AdminDeps {
   audit: AuditStore;
   auditWriter: AuditWriter;
   maxBodyBytes: number;
+  /** The gateway's state in detail (providers, policy mode, audit queue): only for the admin, not on /healthz. */
+  health: () => Record<string, unknown>;
 }
 
 type Handler = (req: IncomingMessage, params: string[], url: URL) => Promise<[number, unknown]>;
@@ -62,6 +64,7 @@ export class AdminApi {
       route('DELETE', new RegExp(`^/api/v1/policies/${id}$`), 'policies.delete', (_r, [p]) => this.deletePolicy(p!)),
       route('GET', /^\/api\/v1\/audit$/, 'audit.query', (_r, _p, url) => this.queryAudit(url)),
       route('POST', /^\/api\/v1\/evaluate$/, 'evaluate', (req) => this.evaluate(req)),
+      route('GET', /^\/api\/v1\/health$/, 'health', async () => [200, this.deps.health()]),
     ];
   }
 

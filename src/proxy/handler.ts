@@ -71,8 +71,8 @@ export class ProviderProxy {
       if (!upstream) {
         throw notFound(
           'unknown_provider',
-          `Unknown or disabled provider "${name}". Enabled providers: ${[...this.deps.upstreams.keys()].join(', ') || 'none'} ` +
-            `(enable one with CZ_GATEWAY_<PROVIDER>_ENABLED=true)`,
+          // Which providers are enabled is configuration: not told to a caller not yet authenticated (admin: GET /api/v1/health).
+          `Unknown or disabled provider "${name}" (providers are enabled with CZ_GATEWAY_<PROVIDER>_ENABLED=true)`,
         );
       }
       ex.upstream = upstream;
