@@ -38,6 +38,8 @@ function isPrivateRequestHeader(name: string): boolean {
 function connectionOptions(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Set<string> | null {
   const value = headers.connection;
   if (value === undefined) return null;
+  // The usual values name no other header: no parsing on the hot path.
+  if (typeof value === 'string' && /^\s*(?:keep-alive|close)\s*$/i.test(value)) return null;
   const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
   return names.length > 0 ? new Set(names) : null;
 }
