@@ -20,7 +20,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const store = await openSqliteStore(config.dataDir);
+  let store;
+  try {
+    store = await openSqliteStore(config.dataDir);
+  } catch (err) {
+    // A full disk, a read-only or foreign data dir: one clear line, not a stack.
+    process.stderr.write(`tollgate: refusing to start, cannot open the store in ${config.dataDir}: ${(err as Error).message}\n`);
+    process.exit(74); // EX_IOERR
+  }
   const admin = await resolveAdminToken(config.dataDir, config.adminToken);
   const gateway = await startGateway(config, store, admin.token, logger);
 

@@ -132,3 +132,24 @@ test('spilling is reported once per interval with counts, not once per record', 
   assert.match(lines.at(-1)!, /records written to the spill file since the last report/);
   assert.match(lines.at(-1)!, /"spilled_total":500/);
 });
+
+test('a store failing at start-up (a full disk) does not stop the replay from being tried again later', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, spill, logs } = await writer(store, { queueMax: 2 });
+  for (const r of records(10)) w.enqueue(r);
+  await w.close(1);
+
+  const full = new MemoryAudit();
+  full.failing = true;
+  const { w: starting } = await writer(full, { spillFile: spill, logger: createLogger('error', (l) => logs.push(l)) });
+  assert.equal(await starting.replaySpill(), 0, 'the start goes on');
+  assert.ok(logs.some((l) => l.includes('could not be replayed now; it is kept')));
+  await starting.close();
+
+  const healthy = new MemoryAudit();
+  const { w: later } = await writer(healthy, { spillFile: spill });
+  assert.equal(await later.replaySpill(), 10, 'every record, at the next start');
+  assert.equal(healthy.rows.size, 10);
+  await later.close();
+});

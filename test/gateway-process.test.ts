@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -52,6 +52,19 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 const providerEnv = () => ({ CZ_GATEWAY_MISTRAL_ENABLED: 'true', CZ_GATEWAY_MISTRAL_API_KEY: 'sk-proc', CZ_GATEWAY_MISTRAL_BASE_URL: fake.url });
+
+test('a store that cannot be opened stops start-up with one clear line, not a stack', async () => {
+  const broken = await mkdtemp(path.join(os.tmpdir(), 'tollgate-broken-'));
+  try {
+    await writeFile(path.join(broken, 'tollgate.db'), 'this is not a database, it is a text file '.repeat(100));
+    const { exited, output } = launch({ ...providerEnv(), CZ_GATEWAY_DATA_DIR: broken });
+    assert.equal(await exited, 74);
+    assert.match(output(), /tollgate: refusing to start, cannot open the store in .*tollgate-broken-.*: file is not a database/);
+    assert.doesNotMatch(output(), /\n\s+at /, 'no stack trace');
+  } finally {
+    await rm(broken, { recursive: true, force: true });
+  }
+});
 
 test('bad configuration stops start-up with every problem named', async () => {
   const { exited, output } = launch({ CZ_GATEWAY_MISTRAL_ENABLED: 'true', CZ_GATEWAY_PORT: 'eighty' });

@@ -104,18 +104,28 @@ export class AuditWriter {
 
   /**
    * Replays records spilled by an earlier run (the store was failing when it stopped). The file is renamed while it
-   * is replayed, so a crash mid-replay leaves it to be replayed again (inserts are idempotent on id).
+   * is replayed, so a crash mid-replay leaves it to be replayed again (inserts are idempotent on id). A store that
+   * fails now (a full disk) does not stop the start: the file stays for the next start, and the writer's health
+   * (CZ_GATEWAY_AUDIT_FAILURE_MODE) decides whether requests are served meanwhile.
    */
   async replaySpill(): Promise<number> {
     const replaying = `${this.options.spillFile}.replaying`;
-    let total = await this.replayFile(replaying);
     try {
-      await rename(this.options.spillFile, replaying);
-    } catch {
+      let total = await this.replayFile(replaying);
+      try {
+        await rename(this.options.spillFile, replaying);
+      } catch {
+        return total;
+      }
+      total += await this.replayFile(replaying);
       return total;
+    } catch (err) {
+      this.options.logger.error('audit: the spill file could not be replayed now; it is kept and replayed at the next start', {
+        file: replaying,
+        error: (err as Error).message,
+      });
+      return 0;
     }
-    total += await this.replayFile(replaying);
-    return total;
   }
 
   private async replayFile(file: string): Promise<number> {
