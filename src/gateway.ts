@@ -12,6 +12,7 @@ import { LlmEndpointHandler } from './endpoints/handler.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
 import { startStoreSync, type StoreSync } from './governance/store-sync.js';
 import { canonicalPath } from './http/canonical-path.js';
+import { trustedProxyList } from './http/forwarded.js';
 import { badRequest, notFound, type GatewayError } from './http/errors.js';
 import { Exchange } from './pipeline/exchange.js';
 import { sendJson } from './http/respond.js';
@@ -50,7 +51,8 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const pools = new UpstreamPools();
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
   const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
-  const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode });
+  const trustedProxies = config.trustedProxies.length > 0 ? trustedProxyList(config.trustedProxies) : null;
+  const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, trustedProxies });
   const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
   const health = () => {
     const healthy = !closing && auditWriter.accepting;

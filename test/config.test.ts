@@ -71,6 +71,20 @@ test('Anthropic is a built-in provider spoken to in its own wire API; custom pro
   assert.ok(missingKey.some((p) => p.includes('CZ_GATEWAY_ANTHROPIC_API_KEY: required')), missingKey.join('\n'));
 });
 
+test('CZ_GATEWAY_TRUSTED_PROXIES takes addresses and CIDR subnets, and names what it cannot read', async () => {
+  const config = await loadConfig({ CZ_GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.1.0.0/16, ::1, fd00::/8' });
+  assert.deepEqual(config.trustedProxies, [
+    { address: '10.0.0.1', prefix: 32, family: 'ipv4' },
+    { address: '10.1.0.0', prefix: 16, family: 'ipv4' },
+    { address: '::1', prefix: 128, family: 'ipv6' },
+    { address: 'fd00::', prefix: 8, family: 'ipv6' },
+  ]);
+  assert.deepEqual((await loadConfig({})).trustedProxies, []);
+  const found = await problems({ CZ_GATEWAY_TRUSTED_PROXIES: '10.0.0.1, proxy.local, 10.0.0.0/33' });
+  assert.equal(found.filter((p) => p.startsWith('CZ_GATEWAY_TRUSTED_PROXIES')).length, 2, found.join('\n'));
+  assert.ok(found.some((p) => p.includes('"proxy.local" is not an IP address or CIDR subnet')));
+});
+
 test('every bad setting is reported, naming its variable', async () => {
   const found = await problems({
     CZ_GATEWAY_MISTRAL_ENABLED: 'yes please',

@@ -1,7 +1,8 @@
 /** What a provider is sent and what the client gets back: header hygiene at the upstream boundary. */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, test } from 'node:test';
+import { forwardingHeaders, trustedProxyList } from '../src/http/forwarded.js';
 import { Upstream, responseHeaders } from '../src/providers/upstream.js';
 import { UpstreamPools } from '../src/upstream/pools.js';
 import { startHarness, UPSTREAM_KEY, type Harness } from './support/harness.js';
@@ -92,4 +93,38 @@ test('a body of exactly CZ_GATEWAY_MAX_BODY_BYTES is accepted; one byte more is 
   assert.equal(ok.status, 200, await ok.text());
   const over = await fetch(`${h.url}/mistral/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: exact.replace('"x', '"xx') });
   assert.equal(over.status, 413);
+});
+
+const fakeRequest = (remoteAddress: string, headers: Record<string, string>) => ({ socket: { remoteAddress }, headers }) as unknown as IncomingMessage;
+
+test("a client's forwarding headers are replaced by what the gateway saw; a trusted proxy's chain is kept and extended", () => {
+  const claimed = { 'x-forwarded-for': '6.6.6.6', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-forwarded-proto': 'https', host: 'gw.example:8000' };
+  assert.deepEqual(forwardingHeaders(fakeRequest('::ffff:10.0.0.7', claimed), null), {
+    'x-forwarded-for': '10.0.0.7',
+    'x-forwarded-proto': 'http',
+    'x-forwarded-host': 'gw.example:8000',
+  });
+  const trusted = trustedProxyList([{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }]);
+  assert.deepEqual(forwardingHeaders(fakeRequest('10.0.0.7', claimed), trusted), {
+    'x-forwarded-for': '6.6.6.6, 10.0.0.7',
+    'x-real-ip': '6.6.6.6',
+    forwarded: 'for=6.6.6.6',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'gw.example:8000',
+  });
+  assert.equal(forwardingHeaders(fakeRequest('192.168.1.2', claimed), trusted)['x-forwarded-for'], '192.168.1.2', 'outside the trusted subnet');
+});
+
+test('through the gateway: the provider sees the peer, never the headers a client made up', async () => {
+  const res = await fetch(`${h.url}/mistral/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6' },
+    body: JSON.stringify({ model: 'mistral-large-latest', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  assert.equal(res.status, 200);
+  const sent = h.fake.requests.at(-1)!.headers;
+  assert.equal(sent['x-forwarded-for'], '127.0.0.1');
+  assert.equal(sent['x-real-ip'], undefined);
+  assert.equal(sent.forwarded, undefined);
+  assert.equal(sent['x-forwarded-host'], new URL(h.url).host);
 });

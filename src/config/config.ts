@@ -4,11 +4,13 @@
  * start on any of them.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { PII_ACTIONS, type PiiAction } from '../policy/prompt-scan.js';
 import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts.js';
 import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
+import type { TrustedProxy } from '../http/forwarded.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
 
 export type AuditFailureMode = 'closed' | 'open';
@@ -38,9 +40,29 @@ export interface GatewayConfig {
     batchSize: number;
   };
   shutdownGraceMs: number;
+  /** Peers whose X-Forwarded-* / Forwarded / X-Real-IP headers are kept (extended); everyone else's are replaced. */
+  trustedProxies: TrustedProxy[];
   /** How often to pick up key and policy changes made by other processes sharing the store. */
   syncIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** `10.0.0.1, 10.1.0.0/16, ::1`: addresses or CIDR subnets, IPv4 or IPv6. */
+function parseTrustedProxies(value: string | undefined, problems: string[]): TrustedProxy[] {
+  if (value === undefined || value.trim() === '') return [];
+  const proxies: TrustedProxy[] = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [address = '', prefixText] = entry.split('/');
+    const version = isIP(address);
+    const max = version === 6 ? 128 : 32;
+    const prefix = prefixText === undefined ? max : Number(prefixText);
+    if (version === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+      problems.push(`CZ_GATEWAY_TRUSTED_PROXIES: ${JSON.stringify(entry)} is not an IP address or CIDR subnet (e.g. 10.0.0.1, 10.1.0.0/16, ::1)`);
+      continue;
+    }
+    proxies.push({ address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
+  }
+  return proxies;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +92,7 @@ const GLOBAL_VARIABLES = [
   'AUDIT_FLUSH_MS',
   'AUDIT_BATCH_SIZE',
   'SHUTDOWN_GRACE_MS',
+  'TRUSTED_PROXIES',
   'SYNC_MS',
   'LOG_LEVEL',
   'URL', // used by the CLI to reach a running gateway
@@ -320,6 +343,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
       batchSize: parseInteger(env, 'CZ_GATEWAY_AUDIT_BATCH_SIZE', 500, { min: 1, max: 100_000 }, problems),
     },
     shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
+    trustedProxies: parseTrustedProxies(env.CZ_GATEWAY_TRUSTED_PROXIES, problems),
     syncIntervalMs: parseInteger(env, 'CZ_GATEWAY_SYNC_MS', 1_000, { min: 50, max: 3_600_000 }, problems),
     logLevel: parseChoice(env, 'CZ_GATEWAY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
   };

@@ -5,6 +5,7 @@
 import type { Dispatcher, Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderConfig } from '../config/providers.js';
+import { FORWARDING_HEADERS } from '../http/forwarded.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 import { openAiCompletionsViaMistralFim, type WireAdapter } from './fim-adapter.js';
 
@@ -30,9 +31,18 @@ const HOP_BY_HOP = new Set([
 /** Client headers never sent upstream: the caller's credentials (in any header clients put keys in) and the gateway's own. */
 function isPrivateRequestHeader(name: string): boolean {
   return (
-    name === 'authorization' || name === 'x-api-key' || name === 'api-key' || name === 'cookie' || name.startsWith('x-controlzero-') || name === 'accept-encoding'
+    name === 'authorization' ||
+    name === 'x-api-key' ||
+    name === 'api-key' ||
+    name === 'cookie' ||
+    name.startsWith('x-controlzero-') ||
+    name === 'accept-encoding' ||
+    CLIENT_FORWARDING.has(name)
   );
 }
+
+/** The client's forwarding headers: replaced by the gateway's own (src/http/forwarded.ts). */
+const CLIENT_FORWARDING = new Set(FORWARDING_HEADERS);
 
 /** The headers a message's `Connection` header names: hop-by-hop for that message only (RFC 9110 7.6.1). */
 function connectionOptions(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Set<string> | null {
@@ -85,9 +95,9 @@ export class Upstream {
     return `${this.basePath}/v1${this.config.pathRewrites[subpath] ?? subpath}${search}`;
   }
 
-  /** Client headers minus hop-by-hop and private ones, plus the provider's key. */
-  requestHeaders(incoming: IncomingHttpHeaders, contentLength: number | null): Record<string, string | string[]> {
-    const out = forwardable(incoming, isPrivateRequestHeader);
+  /** Client headers minus hop-by-hop and private ones, plus the gateway's forwarding headers and the provider's key. */
+  requestHeaders(incoming: IncomingHttpHeaders, contentLength: number | null, forwarding: Record<string, string> = {}): Record<string, string | string[]> {
+    const out = Object.assign(forwardable(incoming, isPrivateRequestHeader), forwarding);
     if (this.config.wire === 'anthropic') {
       out['x-api-key'] = this.config.apiKey;
       out['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;

@@ -4,10 +4,12 @@
  * Every outcome, including each failure, completes exactly one audit record (the exchange).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { AuditWriter } from '../audit/writer.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { isJsonContentType, parseJsonObject, readBody, requireJsonContentType } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { forwardingHeaders } from '../http/forwarded.js';
 import { gatewayKey } from '../http/gateway-key.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
@@ -20,6 +22,8 @@ export interface ProxyDeps extends GovernanceDeps {
   upstreams: Map<string, Upstream>;
   maxBodyBytes: number;
   toolDenyMode: ToolDenyMode;
+  /** Peers whose forwarding headers are kept (null: none). */
+  trustedProxies: BlockList | null;
 }
 
 /** A provider-route exchange: what routing establishes on top of the shared fields. */
@@ -30,6 +34,8 @@ export class ProxyExchange extends Exchange {
   spec!: RouteSpec;
   /** For `/models/{id}`: the model named in the path. */
   pathModel: string | undefined;
+  /** The X-Forwarded-* headers the provider is sent. */
+  forwarding: Record<string, string> = {};
 
   constructor(
     req: IncomingMessage,
@@ -83,6 +89,7 @@ export class ProviderProxy {
       ex.streamErrors = wire;
       ex.presentedKey = gatewayKey(req, wire);
       ex.subpath = slash < 0 ? '' : path.slice(slash);
+      ex.forwarding = forwardingHeaders(req, this.deps.trustedProxies);
     },
   };
 

@@ -41,7 +41,7 @@ export async function forward(ex: ProxyExchange): Promise<void> {
   const response = await upstream.request({
     path: upstream.path(ex.subpath, ex.search),
     method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-    headers: upstream.requestHeaders(req.headers, contentLength),
+    headers: upstream.requestHeaders(req.headers, contentLength, ex.forwarding),
     body: rawBody ?? (req.method === 'GET' || req.method === 'HEAD' ? null : req),
     signal: ex.abort,
   });
