@@ -62,6 +62,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       providers: [...upstreams.keys()],
       policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
       audit_pending: auditWriter.pending,
+      audit_durability: config.audit.durability,
     };
   };
   const admin = new AdminApi({ adminToken, keys, policies, audit: store.audit, auditWriter, maxBodyBytes: config.maxBodyBytes, health });

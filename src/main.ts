@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let store;
   try {
-    store = await openSqliteStore(config.dataDir);
+    store = await openSqliteStore(config.dataDir, { fsyncAuditCommits: config.audit.durability === 'sync' });
   } catch (err) {
     // A full disk, a read-only or foreign data dir: one clear line, not a stack.
     process.stderr.write(`tollgate: refusing to start, cannot open the store in ${config.dataDir}: ${(err as Error).message}\n`);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const admin = await resolveAdminToken(config.dataDir, config.adminToken);
   const gateway = await startGateway(config, store, admin.token, logger);
 
-  logger.info(`tollgate listening on ${gateway.url}`, { data_dir: config.dataDir, store: store.kind });
+  logger.info(`tollgate listening on ${gateway.url}`, { data_dir: config.dataDir, store: store.kind, audit_durability: config.audit.durability });
   for (const p of config.providers.values()) logger.info(`provider ${p.name}: ${gateway.url}/${p.name}/v1 -> ${p.baseUrl}`);
   for (const e of config.endpoints) {
     logger.info(`endpoint ${e.method} ${gateway.url}${e.path} -> ${e.vendor.vendor}/${e.vendor.version} ${e.origin}${e.upstreamPath}${e.public ? ' (public)' : ''}`);

@@ -153,3 +153,89 @@ test('a store failing at start-up (a full disk) does not stop the replay from be
   assert.equal(healthy.rows.size, 10);
   await later.close();
 });
+
+test('the store recovering replays what was spilled while it failed, without waiting for the next start', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, spill } = await writer(store, { queueMax: 10, failureMode: 'open' });
+  const all = records(30);
+  for (const r of all) w.enqueue(r);
+  await w.flush().catch(() => undefined);
+  store.failing = false;
+  await w.flush();
+  for (let i = 0; i < 100 && store.rows.size < 30; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual([...store.rows.keys()].sort(), all.map((r) => r.id).sort(), 'the queue and the spilled records, all in the store');
+  await assert.rejects(stat(spill), 'the spill file is removed once replayed');
+  await w.close();
+});
+
+/** A store whose writes wait until released, to watch what happens while a write is under way. */
+class GatedAudit extends MemoryAudit {
+  private gates: (() => void)[] = [];
+  override async insertBatch(records: AuditRecord[]): Promise<void> {
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    return super.insertBatch(records);
+  }
+  get waiting(): number {
+    return this.gates.length;
+  }
+  open(): void {
+    for (const gate of this.gates.splice(0)) gate();
+  }
+}
+
+const settledWithin = async (p: Promise<void> | undefined, ms: number): Promise<boolean> =>
+  Promise.race([p!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+test('sync durability: an answer is released only once its record is committed, and writes are grouped', async () => {
+  const store = new GatedAudit();
+  const { w } = await writer(store, { durability: 'sync', flushIntervalMs: 3_600_000 });
+  const [first, ...rest] = records(6);
+  const firstDurable = w.enqueue(first!);
+  assert.ok(firstDurable instanceof Promise);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(store.waiting, 1, 'written at once, not at the next flush interval');
+  const restDurable = rest.map((r) => w.enqueue(r));
+  assert.equal(await settledWithin(firstDurable, 20), false, 'not released before the commit');
+  store.open();
+  assert.equal(await settledWithin(firstDurable, 1000), true);
+  assert.ok(store.rows.has(first!.id));
+  for (let i = 0; i < 100 && (store.waiting as number) === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(store.waiting, 1, 'the five that came during the first write go in one write');
+  assert.equal(await settledWithin(restDurable[0], 20), false);
+  store.open();
+  for (const p of restDurable) assert.equal(await settledWithin(p, 1000), true);
+  assert.deepEqual(store.batches, [1, 5]);
+  await w.close();
+});
+
+test('batch durability: enqueue releases the answer at once', async () => {
+  const { w } = await writer(new GatedAudit());
+  assert.equal(w.enqueue(records(1)[0]!), undefined);
+  assert.equal(w.sync, false);
+});
+
+test('sync durability with a failing store: answers are released by a fsynced spill copy, and the records still reach the store once', async () => {
+  const store = new MemoryAudit();
+  store.failing = true;
+  const { w, spill } = await writer(store, { durability: 'sync', failureMode: 'open', flushIntervalMs: 3_600_000 });
+  const all = records(8);
+  const durable = all.slice(0, 4).map((r) => w.enqueue(r));
+  for (const p of durable) assert.equal(await settledWithin(p, 1000), true, 'released by the spill copy');
+  // Failing now: the next answers do not wait for a store write at all.
+  const later = all.slice(4).map((r) => w.enqueue(r));
+  for (const p of later) assert.equal(await settledWithin(p, 1000), true);
+  const copies = (await readFile(spill, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+  assert.deepEqual([...new Set(copies)].sort(), all.map((r) => r.id).sort(), 'every released answer has its record on disk');
+  assert.equal(w.pending, 8, 'and every record is still queued for the store');
+  store.failing = false;
+  await w.flush();
+  for (let i = 0; i < 100; i++) {
+    const gone = await stat(spill).then(() => false, () => true);
+    if (gone) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.deepEqual([...store.rows.keys()].sort(), all.map((r) => r.id).sort(), 'each record once in the store');
+  await assert.rejects(stat(spill), 'the copies are replayed (idempotently) and the file removed');
+  await w.close();
+});

@@ -155,6 +155,6 @@ test('what an unauthenticated caller can learn: /healthz says up or not, a 404 n
   assert.equal(unknown.status, 404);
   assert.doesNotMatch(await unknown.text(), /mistral/);
   const health = await h.admin('GET', '/api/v1/health');
-  assert.deepEqual(Object.keys(health.body).sort(), ['audit_pending', 'policy_mode', 'providers', 'status', 'store']);
+  assert.deepEqual(Object.keys(health.body).sort(), ['audit_durability', 'audit_pending', 'policy_mode', 'providers', 'status', 'store']);
   assert.equal((await fetch(`${h.url}/api/v1/health`)).status, 401);
 });

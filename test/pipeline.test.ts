@@ -15,7 +15,7 @@ import { runPipeline, type Stage } from '../src/pipeline/stages.js';
 import type { AuditRecord } from '../src/store/types.js';
 
 const written: AuditRecord[] = [];
-const audit = { accepting: true, begin: () => undefined, enqueue: (r: AuditRecord) => written.push(r) } as unknown as AuditWriter;
+const audit = { accepting: true, begin: () => undefined, enqueue: (r: AuditRecord) => void written.push(r) } as unknown as AuditWriter;
 
 let stages: Stage[] = [];
 let server: Server;

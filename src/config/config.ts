@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import type { AuditDurability } from '../audit/writer.js';
 import { PII_ACTIONS, type PiiAction } from '../policy/prompt-scan.js';
 import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts.js';
 import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
@@ -38,6 +39,8 @@ export interface GatewayConfig {
     queueMax: number;
     flushIntervalMs: number;
     batchSize: number;
+    /** `batch`: written within a flush interval; `sync`: a response ends only once its record is durable. */
+    durability: AuditDurability;
   };
   shutdownGraceMs: number;
   /** Peers whose X-Forwarded-* / Forwarded / X-Real-IP headers are kept (extended); everyone else's are replaced. */
@@ -91,6 +94,7 @@ const GLOBAL_VARIABLES = [
   'AUDIT_QUEUE_MAX',
   'AUDIT_FLUSH_MS',
   'AUDIT_BATCH_SIZE',
+  'AUDIT_DURABILITY',
   'SHUTDOWN_GRACE_MS',
   'TRUSTED_PROXIES',
   'SYNC_MS',
@@ -341,6 +345,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
       queueMax: parseInteger(env, 'CZ_GATEWAY_AUDIT_QUEUE_MAX', 10_000, { min: 10, max: 10_000_000 }, problems),
       flushIntervalMs: parseInteger(env, 'CZ_GATEWAY_AUDIT_FLUSH_MS', 50, { min: 1, max: 60_000 }, problems),
       batchSize: parseInteger(env, 'CZ_GATEWAY_AUDIT_BATCH_SIZE', 500, { min: 1, max: 100_000 }, problems),
+      durability: parseChoice(env, 'CZ_GATEWAY_AUDIT_DURABILITY', ['batch', 'sync'] as const, 'batch', problems),
     },
     shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
     trustedProxies: parseTrustedProxies(env.CZ_GATEWAY_TRUSTED_PROXIES, problems),

@@ -134,8 +134,7 @@ export class LlmEndpointHandler {
       const rendered = render(endpoint, 'output', () => endpoint.output.execute(respData), ex);
       const body = JSON.stringify(applyMapping(parseOutput(rendered, ex), endpoint.mapping));
       ex.res.writeHead(response.statusCode, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      ex.res.end(body);
-      ex.finish(response.statusCode);
+      ex.end(response.statusCode, body);
     },
   };
 

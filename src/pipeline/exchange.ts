@@ -75,7 +75,8 @@ export class Exchange {
     res.setHeader('x-tollgate-request-id', this.record.id);
     audit.begin(this.record.id, this);
     res.once('close', () => {
-      if (res.writableFinished) return;
+      // Finished: the record is complete (in sync durability the end may still be waiting for it to be durable).
+      if (res.writableFinished || this.finished) return;
       this.record.client_aborted = true;
       this.abort.abort();
     });
@@ -104,9 +105,30 @@ export class Exchange {
     this.abort.abort();
   }
 
-  /** Completes the audit record, exactly once per request. */
-  finish(status: number): void {
-    if (this.finished) return;
+  /**
+   * Ends the response with its last bytes and finishes. In sync audit durability the end waits until the record is
+   * durable, so an answer a client has received in full always has its record, even after a SIGKILL.
+   */
+  end(status: number, last?: string | Buffer): void {
+    const durable = this.finish(status);
+    if (durable) void durable.then(() => this.res.end(last));
+    else this.res.end(last);
+  }
+
+  /**
+   * True when the response may end before its record is durable (batch durability): a stream may then end with
+   * its provider's last event, before the provider has closed the stream.
+   */
+  get mayEndEarly(): boolean {
+    return !this.audit.sync;
+  }
+
+  /**
+   * Completes the audit record, exactly once per request. Returns, in sync durability, the promise that the record
+   * is durable.
+   */
+  finish(status: number): Promise<void> | undefined {
+    if (this.finished) return undefined;
     this.finished = true;
     const { record } = this;
     if (this.toolCalls.length > 0) record.details = { ...record.details, tool_calls: this.toolCalls };
@@ -114,7 +136,7 @@ export class Exchange {
     if (record.client_aborted) record.error_message ??= 'client closed the connection before the answer was complete';
     record.latency_ms = elapsedMs(this.started);
     if (this.finishConsumers) for (const consumer of this.finishConsumers) consumer(this);
-    this.audit.enqueue(record);
+    return this.audit.enqueue(record);
   }
 
   /**
@@ -145,11 +167,10 @@ export class Exchange {
     if (!res.headersSent) {
       const text = JSON.stringify(errorBody(error, this.errorShape));
       res.writeHead(error.status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
+      this.end(error.status, text);
     } else if (!res.writableEnded) {
       // A stream already under way: tell the client in-band, then end it.
-      res.end(streamErrorEvent(error, this.streamErrors));
-    }
-    this.finish(error.status);
+      this.end(error.status, streamErrorEvent(error, this.streamErrors));
+    } else this.finish(error.status);
   }
 }

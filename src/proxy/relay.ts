@@ -89,8 +89,7 @@ export async function forward(ex: ProxyExchange): Promise<void> {
   const headers = responseHeaders(response.headers);
   headers['content-length'] = String(buf.length);
   ex.res.writeHead(response.statusCode, headers);
-  ex.res.end(buf);
-  ex.finish(response.statusCode);
+  ex.end(response.statusCode, buf);
 }
 
 /** Content types a client may read as JSON text: JSON, any text, or none. */
@@ -176,8 +175,9 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
       // them; their usage objects are read straight from the bytes.
       if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk)) {
-        // A chunk that ends with [DONE] ends the response in the same write as its last bytes.
-        if (endsWithDone(chunk)) res.end(chunk);
+        // A chunk that ends with [DONE] ends the response in the same write as its last bytes (unless the end must
+        // wait for the record to be durable).
+        if (ex.mayEndEarly && endsWithDone(chunk)) res.end(chunk);
         else if (!res.write(chunk)) await waitForDrain(res);
         applyChunkUsage(ex, chunk);
         continue;
@@ -230,13 +230,11 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       ex.finish(response.statusCode);
       return;
     }
-    res.end(streamErrorEvent(error, ex.streamErrors));
-    ex.finish(error.status);
+    ex.end(error.status, streamErrorEvent(error, ex.streamErrors));
     return;
   }
   if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
-  res.end();
-  ex.finish(response.statusCode);
+  ex.end(response.statusCode);
 }
 
 function pickHeaders(headers: Record<string, string | string[] | undefined>, names: string[]): Record<string, string> {

@@ -20,6 +20,7 @@ export class AuditInsertThread {
   constructor(
     private readonly file: string,
     private readonly busyTimeoutMs: number,
+    private readonly fsyncCommits: boolean,
   ) {}
 
   insertBatch(records: AuditRecord[]): Promise<void> {
@@ -47,7 +48,7 @@ export class AuditInsertThread {
 
   private start(): Worker {
     const worker = new Worker(new URL('./sqlite-audit-worker.js', import.meta.url), {
-      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs },
+      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs, fsyncCommits: this.fsyncCommits },
     });
     worker.on('message', ({ id, error }: { id: number; error?: string }) => {
       const p = this.pending.get(id);

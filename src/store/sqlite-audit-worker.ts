@@ -12,10 +12,10 @@ interface Job {
   records: AuditRecord[];
 }
 
-const { file, busyTimeoutMs } = workerData as { file: string; busyTimeoutMs: number };
+const { file, busyTimeoutMs, fsyncCommits } = workerData as { file: string; busyTimeoutMs: number; fsyncCommits: boolean };
 const db = new Database(file);
 db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-db.pragma('synchronous = NORMAL');
+db.pragma(fsyncCommits ? 'synchronous = FULL' : 'synchronous = NORMAL');
 const insertAll = prepareAuditInsert(db);
 
 parentPort!.on('message', ({ id, records }: Job) => {

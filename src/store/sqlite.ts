@@ -14,7 +14,15 @@ export const SQLITE_FILE_NAME = 'tollgate.db';
 /** How long a write waits for another process's write to finish before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
-export async function openSqliteStore(dataDir: string): Promise<Store> {
+export interface SqliteStoreOptions {
+  /**
+   * Audit commits fsynced before they return (`synchronous = FULL` on the audit connection): with sync audit
+   * durability, a record that released an answer survives a power loss too, not only a crash of the process.
+   */
+  fsyncAuditCommits?: boolean;
+}
+
+export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<Store> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
   const db = new Database(file);
@@ -30,7 +38,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     // In WAL mode NORMAL is corruption-safe; a power loss may only drop the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    const auditThread = new AuditInsertThread(file, BUSY_TIMEOUT_MS);
+    const auditThread = new AuditInsertThread(file, BUSY_TIMEOUT_MS, options.fsyncAuditCommits ?? false);
     const revisionRows = db.prepare<[], { scope: string; revision: number }>('SELECT scope, revision FROM revisions');
     const store: Store = {
       kind: 'sqlite',
