@@ -113,3 +113,34 @@ test('an upstream reset mid-stream ends the stream with an error event and a 502
   assert.equal(record.status, 502);
   assert.match(record.error_message, /closed the connection/);
 });
+
+test('a malformed event from the provider is not relayed as a success: the stream ends with an error event, the record says 502', async () => {
+  const res = await fetch(`${h.url}/mistral/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-fake-fault': 'malformed-sse', 'x-controlzero-agent-id': 'malformed' },
+    body: JSON.stringify({ model: 'mistral-large-latest', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  assert.equal(res.status, 200, 'the stream had started');
+  const text = await res.text();
+  assert.ok(!text.includes('"id":"malformed"'), 'the malformed event is not relayed');
+  assert.ok(!text.includes('[DONE]'), 'nor the end marker that would call the answer complete');
+  const last = text.trim().split('\n\n').at(-1)!;
+  assert.match(last, /^data: \{"error":/);
+  assert.match(last, /not valid JSON/);
+  const record = await eventually(async () => (await h.audit()).find((r) => r.agent_id === 'malformed'));
+  assert.equal(record.status, 502);
+  assert.match(record.error_message, /stream event whose data is not valid JSON/);
+});
+
+test('a malformed event in a Conversations stream ends it with the Conversations error event', async () => {
+  const res = await fetch(`${h.url}/mistral/v1/conversations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-fake-fault': 'malformed-sse', 'x-controlzero-agent-id': 'malformed-conv' },
+    body: JSON.stringify({ model: 'mistral-large-latest', stream: true, inputs: 'hi' }),
+  });
+  const text = await res.text();
+  assert.ok(!text.includes('"id":"malformed"'));
+  assert.match(text.trim().split('\n\n').at(-1)!, /conversation\.response\.error/);
+  const record = await eventually(async () => (await h.audit()).find((r) => r.agent_id === 'malformed-conv'));
+  assert.equal(record.status, 502);
+});

@@ -17,6 +17,7 @@ import { streamErrorEvent, toolCallDenied, upstreamInvalidResponse } from '../ht
 import type { WireAdapter } from '../providers/fim-adapter.js';
 import { responseHeaders } from '../providers/upstream.js';
 import { SseParser, type SseEvent } from '../sse/parser.js';
+import { dataLooksWhole, eventsLookWhole } from '../sse/well-formed.js';
 import { mayCarryToolCalls, StreamGovernor } from '../translators/tool-shapes.js';
 import { ToolCallDenied } from '../translators/tool-verdicts.js';
 import type { Json, ToolGovernance } from '../translators/types.js';
@@ -132,7 +133,21 @@ function governEvent(ex: ProxyExchange, governor: StreamGovernor, event: SseEven
     throw upstreamInvalidResponse(ex.record.provider ?? 'unknown', 'sent a stream event that is not valid JSON and may carry tool calls');
   }
   if (json) applyEventUsage(ex, json);
+  else refuseMalformed(ex, event);
   return governor.push(event, json);
+}
+
+/**
+ * Throws for an event whose data is neither JSON nor `[DONE]` (a truncated or corrupt event): relayed, it would
+ * make a client's parser fail on what looked like a successful answer.
+ */
+function refuseMalformed(ex: ProxyExchange, event: SseEvent): void {
+  if (event.data === '' || event.data === '[DONE]') return;
+  try {
+    JSON.parse(event.data);
+  } catch {
+    throw upstreamInvalidResponse(ex.record.provider ?? 'unknown', 'sent a stream event whose data is not valid JSON');
+  }
 }
 
 /**
@@ -174,7 +189,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       if (res.writableEnded) continue; // answered already (cut off at shutdown, or after [DONE]): drain quietly
       // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
       // them; their usage objects are read straight from the bytes.
-      if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk)) {
+      if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk) && eventsLookWhole(chunk)) {
         // A chunk that ends with [DONE] ends the response in the same write as its last bytes (unless the end must
         // wait for the record to be durable).
         if (ex.mayEndEarly && endsWithDone(chunk)) res.end(chunk);
@@ -189,10 +204,11 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
           if (json) {
             const usage = usageOf(json);
             if (usage) applyUsage(record, usage);
-          }
+          } else refuseMalformed(ex, event);
           out += json ? `data: ${JSON.stringify(adapter.chunk(json))}\n\n` : event.raw;
         } else if (governor!.holding || mayCarryToolCalls(event.raw)) out += governEvent(ex, governor!, event);
         else {
+          if (!dataLooksWhole(event.data)) refuseMalformed(ex, event);
           out += event.raw;
           if (event.data.includes('"usage"')) {
             const json = parseJsonOrNull(event.data);

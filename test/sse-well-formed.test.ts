@@ -1,0 +1,47 @@
+/** The stream framing checks: cheap on well-formed provider events, and no truncated JSON payload passes them. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { dataLooksWhole, eventsLookWhole } from '../src/sse/well-formed.js';
+
+const chunk = (text: string) => Buffer.from(text);
+
+test('whole events pass: JSON objects, arrays, [DONE], named events, comments and data-less events', () => {
+  assert.ok(eventsLookWhole(chunk('data: {"a":1}\n\n')));
+  assert.ok(eventsLookWhole(chunk('data: {"a":1}\n\ndata: [DONE]\n\n')));
+  assert.ok(eventsLookWhole(chunk('event: message_delta\ndata: {"type":"message_delta"}\n\n')));
+  assert.ok(eventsLookWhole(chunk(': keep-alive\n\n')));
+  assert.ok(eventsLookWhole(chunk('event: ping\n\n')));
+  assert.ok(eventsLookWhole(chunk('data: {"a":\ndata: 1}\n\n')), 'a payload split over data lines ends as JSON does');
+  for (const data of ['', '{"a":1}', '[1,2]', '[DONE]']) assert.ok(dataLooksWhole(data), data);
+});
+
+test('a truncated or corrupt payload fails, wherever it is in the chunk', () => {
+  assert.equal(eventsLookWhole(chunk('data: {"id":"malformed","choices":[{\n\n')), false);
+  assert.equal(eventsLookWhole(chunk('data: {"a":1}\n\ndata: {"b":\n\ndata: [DONE]\n\n')), false);
+  assert.equal(eventsLookWhole(chunk('data: hello\n\n')), false);
+  assert.equal(eventsLookWhole(chunk('data: {"a":1}\r\n\r\n')), false, 'CR line ends are left to the parser');
+  for (const data of ['{"a":', 'hello', '{"a":1', '"text"']) assert.equal(dataLooksWhole(data), false, data);
+});
+
+test('property: every JSON object or array passes whole and fails cut short of its end, also over several data lines', () => {
+  const value = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.jsonValue()));
+  fc.assert(
+    fc.property(value, fc.nat(), fc.boolean(), (json, cut, pretty) => {
+      const text = JSON.stringify(json, null, pretty ? 1 : undefined);
+      const asEvent = (data: string) => chunk(`data: ${data.split('\n').join('\ndata: ')}\n\n`);
+      assert.ok(dataLooksWhole(text));
+      assert.ok(eventsLookWhole(asEvent(text)));
+      const truncated = text.slice(0, cut % text.length);
+      assert.equal(dataLooksWhole(truncated), truncated === '');
+      if (truncated !== '') assert.equal(eventsLookWhole(asEvent(truncated)), false, truncated);
+    }),
+  );
+});
+
+test('strings may hold brackets, quotes and multi-byte characters', () => {
+  assert.ok(eventsLookWhole(chunk('data: {"a":"}]{[\\\"","é😀":"\u007d"}\n\n')));
+  assert.equal(eventsLookWhole(chunk('data: {"a":"}"\n\n')), false);
+  assert.equal(eventsLookWhole(chunk('data: {"a":1}}\n\n')), false, 'nothing after the close');
+  assert.equal(eventsLookWhole(chunk('data: {"a":1} x\n\n')), false);
+});
