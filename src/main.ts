@@ -30,6 +30,19 @@ async function main(): Promise<void> {
   }
   const admin = await resolveAdminToken(config.dataDir, config.adminToken);
   const gateway = await startGateway(config, store, admin.token, logger);
+  // Before the "listening" line: a supervisor may send SIGTERM as soon as it reads it.
+  const shutdown = (signal: string) => {
+    logger.info(`${signal} received: shutting down (finishing requests, flushing audit)`);
+    gateway.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error('shutdown failed', { error: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
 
   logger.info(`tollgate listening on ${gateway.url}`, { data_dir: config.dataDir, store: store.kind, audit_durability: config.audit.durability });
   for (const p of config.providers.values()) logger.info(`provider ${p.name}: ${gateway.url}/${p.name}/v1 -> ${p.baseUrl}`);
@@ -53,18 +66,6 @@ async function main(): Promise<void> {
     }
   }
 
-  const shutdown = (signal: string) => {
-    logger.info(`${signal} received: shutting down (finishing requests, flushing audit)`);
-    gateway.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error('shutdown failed', { error: err.message });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err: Error) => {
