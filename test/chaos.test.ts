@@ -67,9 +67,11 @@ test('SIGTERM mid-load with streams longer than the grace: requests cut off are 
   const dataDir = await newDataDir();
   const gw = await launchGateway({ dataDir, upstreamUrl: fake.url, env: { CZ_GATEWAY_SHUTDOWN_GRACE_MS: '300' } });
   const key = await provision(gw.url);
-  const long = startLoad(gw.url, key, { concurrency: 6, maxRequests: 6, kinds: ['long-stream'] });
   const load = startLoad(gw.url, key, { concurrency: 6 });
   await loadFor(800);
+  // Six streams of several seconds each, under way when the stop comes.
+  const long = startLoad(gw.url, key, { concurrency: 6, maxRequests: 6, kinds: ['long-stream'] });
+  while (long.reachedCount < 6) await sleep(10);
   const stoppedAt = Date.now();
   const code = await stopGateway(gw);
   const tookMs = Date.now() - stoppedAt;

@@ -138,6 +138,8 @@ export interface Load {
   stop(): Promise<LoadResult>;
   /** Requests answered so far. */
   readonly answeredCount: number;
+  /** Requests whose response headers arrived so far. */
+  readonly reachedCount: number;
 }
 
 export interface LoadOptions {
@@ -195,6 +197,9 @@ export function startLoad(url: string, key: string, options: LoadOptions): Load 
     },
     get answeredCount() {
       return result.answered.length;
+    },
+    get reachedCount() {
+      return result.reached.size;
     },
   };
 }
