@@ -3,6 +3,9 @@
  * called directly and through a bare pass-through proxy. Each server runs in its own process; the load generator
  * runs here. Prints requests/s and latency for each, the ratios, and the targets.
  *
+ * The gateway runs twice: with the default audit durability (`tollgate`, batch) and with
+ * CZ_GATEWAY_AUDIT_DURABILITY=sync (`tollgate-sync`), whose cost is reported as ratios to the default.
+ *
  * Options (env): BENCH_SECONDS (load duration per target and round, default 5), BENCH_ROUNDS (default 3),
  * BENCH_SEQUENTIAL (requests per target, default 2000). Load runs take turns between targets round by round, and the
  * figures reported are the medians over rounds, so drift on a shared machine does not favour whichever ran first.
@@ -39,6 +42,7 @@ function medianLoad(results: LoadResult[]): LoadResult {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-bench-'));
+  const syncDataDir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-bench-sync-'));
   const upstream = await startProcess(
     path.join(here, '../src/fake-mistral/main.js'),
     ['--port', '0', '--api-key', UPSTREAM_KEY],
@@ -47,11 +51,19 @@ async function main(): Promise<void> {
   );
   const bare = await startProcess(path.join(here, 'bare-proxy.js'), [upstream.url], {}, /listening on (http:\/\/\S+)/);
   const gateway = await setUpGateway(path.join(here, '../src/main.js'), upstream.url, dataDir);
+  const syncGateway = await setUpGateway(path.join(here, '../src/main.js'), upstream.url, syncDataDir, { CZ_GATEWAY_AUDIT_DURABILITY: 'sync' });
   const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
   const targets: Target[] = [
     { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: auth },
     { name: 'bare-proxy', origin: bare.url, path: '/v1/chat/completions', headers: auth, pid: bare.child.pid },
     { name: 'tollgate', origin: gateway.running.url, path: '/mistral/v1/chat/completions', headers: { authorization: `Bearer ${gateway.key}` }, pid: gateway.running.child.pid },
+    {
+      name: 'tollgate-sync',
+      origin: syncGateway.running.url,
+      path: '/mistral/v1/chat/completions',
+      headers: { authorization: `Bearer ${syncGateway.key}` },
+      pid: syncGateway.running.child.pid,
+    },
   ];
 
   const lines: string[] = [];
@@ -106,11 +118,19 @@ async function main(): Promise<void> {
         say(`- streaming: added time to first byte p99 ${fmt(addedTtfb * 1000, 0)} µs (target <= 1000) ${addedTtfb <= 1 ? 'PASS' : 'MISS'}`);
         say(`- streaming: chunks per response direct ${fmt(ds.chunksPerRequest, 1)} vs tollgate ${fmt(gs.chunksPerRequest, 1)} (no coalescing when equal)`);
       }
+      const syncThroughput = median(rounds.map((r) => r['tollgate-sync']!.rps / r.tollgate!.rps));
+      const syncCpu = median(rounds.map((r) => r['tollgate-sync']!.cpuUs / r.tollgate!.cpuUs));
+      const ss = seqs['tollgate-sync']!;
+      say(
+        `- sync audit durability vs the default (batch): throughput ${fmt(syncThroughput * 100, 1)}%, CPU per request x${fmt(syncCpu, 2)}, ` +
+          `added latency sequential p50 ${fmt((ss.total.p50 - gs.total.p50) * 1000, 0)} µs, p99 ${fmt((ss.total.p99 - gs.total.p99) * 1000, 0)} µs; ` +
+          `under load p50 ${loads['tollgate-sync']!.p50} vs ${g.p50} ms, p99 ${loads['tollgate-sync']!.p99} vs ${g.p99} ms`,
+      );
       if (g.errors + g.non2xx > 0) say(`- WARNING: tollgate had ${g.errors + g.non2xx} failed requests under load`);
     }
   } finally {
-    await Promise.all([gateway.running.stop(), bare.stop(), upstream.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
+    await Promise.all([gateway.running.stop(), syncGateway.running.stop(), bare.stop(), upstream.stop()]);
+    await Promise.all([dataDir, syncDataDir].map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }
 

@@ -39,8 +39,11 @@ export const chatBody = (stream: boolean) =>
     ],
   });
 
-/** Starts a gateway build (`mainScript`: its dist/src/main.js) with the benchmark's policies and one key. */
-export async function setUpGateway(mainScript: string, upstreamUrl: string, dataDir: string): Promise<{ running: Running; key: string }> {
+/**
+ * Starts a gateway build (`mainScript`: its dist/src/main.js) with the benchmark's policies and one key; `env` adds
+ * settings (e.g. CZ_GATEWAY_AUDIT_DURABILITY).
+ */
+export async function setUpGateway(mainScript: string, upstreamUrl: string, dataDir: string, env: Record<string, string> = {}): Promise<{ running: Running; key: string }> {
   const running = await startProcess(
     mainScript,
     [],
@@ -52,6 +55,7 @@ export async function setUpGateway(mainScript: string, upstreamUrl: string, data
       CZ_GATEWAY_MISTRAL_ENABLED: 'true',
       CZ_GATEWAY_MISTRAL_API_KEY: UPSTREAM_KEY,
       CZ_GATEWAY_MISTRAL_BASE_URL: upstreamUrl,
+      ...env,
     },
     /listening on (http:\/\/\S+)/,
   );
