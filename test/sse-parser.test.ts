@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { SseParser } from '../src/sse/parser.js';
 
 test('parses events split at every possible byte boundary, keeping raw text', () => {
@@ -47,3 +48,32 @@ test('incomplete event stays pending', () => {
   assert.deepEqual(p.push('data: partial\n'), []);
   assert.equal(p.pending, 'data: partial\n');
 });
+
+test('property: any mix of line ends and any chunking gives the events one push gives, raw text included', () => {
+  const lineEnd = fc.constantFrom('\n', '\r\n', '\r');
+  const line = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', 'b', ':', ' ', 'é', '{', '}') }).map((v) => `data: ${v}`),
+    fc.constantFrom('event: delta', 'id: 7', ': comment', 'retry: 10'),
+  );
+  const event = fc.tuple(fc.array(fc.tuple(line, lineEnd), { minLength: 1, maxLength: 4 }), lineEnd).map(([lines, end]) => lines.map(([l, e]) => l + e).join('') + end);
+  fc.assert(
+    fc.property(fc.array(event, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (events, cuts) => {
+      const text = events.join('') + 'data: x'; // an unterminated event stays pending
+      const whole = new SseParser();
+      const expected = whole.push(text);
+      const bytes = Buffer.from(text);
+      const at = [...new Set(cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
+      const split = new SseParser();
+      const got: ReturnType<SseParser['push']> = [];
+      let from = 0;
+      for (const cut of [...at, bytes.length]) {
+        got.push(...split.push(bytes.subarray(from, cut)));
+        from = cut;
+      }
+      // A lone \r ending the text may still be followed by \n; both parsers wait alike, so compare what completed.
+      assert.deepEqual(got, expected);
+      assert.equal(split.pending, whole.pending);
+    }),
+  );
+});
+

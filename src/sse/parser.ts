@@ -13,52 +13,77 @@ export interface SseEvent {
   raw: string;
 }
 
+const LF = 10;
+const CR = 13;
+
+/** Where the scan is relative to line ends; kept between pushes, so every character is looked at once. */
+const enum Scan {
+  /** Inside a line (or at the start of an event). */
+  InLine,
+  /** Just after a line end (\n or \r\n): another line end makes a blank line. */
+  AfterLineEnd,
+  /** Just after a \r ending a line: a \n may follow as part of it. */
+  AfterCr,
+  /** Just after a blank line that is a lone \r: the event has ended, with the next \n if one follows. */
+  AfterBlankCr,
+}
+
 export class SseParser {
-  private buffer = '';
+  /** Text of the event under way, received in earlier pushes (joined only when the event completes). */
+  private pieces: string[] = [];
+  private scan = Scan.InLine;
   private readonly decoder = new TextDecoder('utf-8');
 
-  /** Parses newly received bytes; returns the events they complete (in order). */
+  /** Parses newly received bytes; returns the events they complete (in order). Linear in the bytes received. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
     const events: SseEvent[] = [];
     let start = 0;
-    for (;;) {
-      const end = findEventEnd(this.buffer, start);
-      if (end < 0) break;
-      const raw = this.buffer.slice(start, end);
-      events.push(parseEvent(raw));
-      start = end;
+    let scan = this.scan;
+    // Inside a line the scan jumps to the next line break (native indexOf); the next \r is looked up only when
+    // passed, so a text with few \r is not searched again for each line.
+    let nextCr = text.indexOf('\r');
+    for (let i = 0; i < text.length; i++) {
+      if (scan === Scan.InLine) {
+        let next = text.indexOf('\n', i);
+        if (nextCr >= 0 && nextCr < i) nextCr = text.indexOf('\r', i);
+        if (nextCr >= 0 && (next < 0 || nextCr < next)) next = nextCr;
+        if (next < 0) break;
+        i = next;
+      }
+      const c = text.charCodeAt(i);
+      let end = -1;
+      if (scan === Scan.AfterBlankCr) {
+        scan = Scan.InLine;
+        if (c === LF) end = i + 1;
+        else {
+          end = i;
+          i--; // this character starts the next event: scanned again from Scan.InLine
+        }
+      } else if (c === LF) {
+        if (scan === Scan.AfterLineEnd) {
+          end = i + 1;
+          scan = Scan.InLine;
+        } else scan = Scan.AfterLineEnd;
+      } else if (c === CR) scan = scan === Scan.InLine ? Scan.AfterCr : Scan.AfterBlankCr;
+      else scan = Scan.InLine;
+      if (end >= 0) {
+        const tail = text.slice(start, end);
+        events.push(parseEvent(this.pieces.length === 0 ? tail : this.pieces.join('') + tail));
+        this.pieces = [];
+        start = end;
+      }
     }
-    if (start > 0) this.buffer = this.buffer.slice(start);
+    this.scan = scan;
+    if (start < text.length) this.pieces.push(start === 0 ? text : text.slice(start));
     return events;
   }
 
   /** Text received but not yet terminated by a blank line. */
   get pending(): string {
-    return this.buffer;
+    if (this.pieces.length > 1) this.pieces = [this.pieces.join('')];
+    return this.pieces[0] ?? '';
   }
-}
-
-/** Index just past the blank line ending the first event at or after `from`, or -1. Accepts \n, \r\n and \r. */
-function findEventEnd(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 10 && c !== 13) continue;
-    // End of one line at i; the line break is \r\n, \n or \r.
-    let next = i + 1;
-    if (c === 13) {
-      if (next >= text.length) return -1; // might be \r\n split across chunks
-      if (text.charCodeAt(next) === 10) next++;
-    }
-    const d = text.charCodeAt(next);
-    if (d === 10) return next + 1;
-    if (d === 13) {
-      if (next + 1 >= text.length) return -1;
-      return text.charCodeAt(next + 1) === 10 ? next + 2 : next + 1;
-    }
-    i = next - 1;
-  }
-  return -1;
 }
 
 function parseEvent(raw: string): SseEvent {
