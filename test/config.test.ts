@@ -135,3 +135,10 @@ test('custom providers in the config file, validated with paths', async () => {
   const missing = (await problems({}, ['--config', path.join(dir, 'nope.json')])).join('\n');
   assert.match(missing, /cannot read/);
 });
+
+test('CZ_GATEWAY_<P>_MAX_CONNECTIONS caps a provider\'s connections; unset means no cap; 0 is refused by name', async () => {
+  const base = { CZ_GATEWAY_MISTRAL_ENABLED: 'true', CZ_GATEWAY_MISTRAL_API_KEY: 'sk-m' };
+  assert.equal((await loadConfig(base)).providers.get('mistral')!.maxConnections, null);
+  assert.equal((await loadConfig({ ...base, CZ_GATEWAY_MISTRAL_MAX_CONNECTIONS: '64' })).providers.get('mistral')!.maxConnections, 64);
+  assert.deepEqual(await problems({ ...base, CZ_GATEWAY_MISTRAL_MAX_CONNECTIONS: '0' }), ['CZ_GATEWAY_MISTRAL_MAX_CONNECTIONS="0": must be an integer from 1 to 1000000']);
+});

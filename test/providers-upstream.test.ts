@@ -7,7 +7,7 @@ import { Upstream, responseHeaders } from '../src/providers/upstream.js';
 import { UpstreamPools } from '../src/upstream/pools.js';
 import { startHarness, UPSTREAM_KEY, type Harness } from './support/harness.js';
 
-const config = { name: 'acme', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-provider', pathRewrites: {}, timeoutMs: 1000, wire: 'openai' as const };
+const config = { name: 'acme', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-provider', pathRewrites: {}, timeoutMs: 1000, maxConnections: null, wire: 'openai' as const };
 
 test('client credentials in any header clients use, hop-by-hop headers and the ones Connection names stay here', () => {
   const upstream = new Upstream(config, new UpstreamPools());
@@ -128,3 +128,47 @@ test('through the gateway: the provider sees the peer, never the headers a clien
   assert.equal(sent.forwarded, undefined);
   assert.equal(sent['x-forwarded-host'], new URL(h.url).host);
 });
+
+/** An upstream that holds every request open until released, counting how many it holds at once. */
+async function holdingUpstream(): Promise<{ url: string; held: () => number; release: () => void; close: () => Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const waiting: (() => void)[] = [];
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {}\n\n');
+    waiting.push(() => res.end('data: [DONE]\n\n'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    held: () => waiting.length,
+    release: () => {
+      for (const end of waiting.splice(0)) end();
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+for (const [maxConnections, concurrent, expectedAtOnce] of [
+  [null, 700, 700],
+  [3, 10, 3],
+] as const) {
+  test(`upstream connections: ${maxConnections === null ? 'no cap by default, so 700 slow streams are all under way at once' : 'a configured cap of 3 holds the rest back'}`, async () => {
+    const upstream = await holdingUpstream();
+    const pools = new UpstreamPools();
+    try {
+      const pool = pools.get(upstream.url, { timeoutMs: 10_000, maxConnections });
+      const responses = Array.from({ length: concurrent }, () => pool.request({ method: 'POST', path: '/v1/chat/completions', body: '{}' }).then((r) => r.body.text()));
+      const deadline = Date.now() + 10_000;
+      while (upstream.held() < expectedAtOnce && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(upstream.held(), expectedAtOnce);
+      while (upstream.held() > 0 || (await Promise.race([Promise.all(responses).then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) === false) upstream.release();
+      assert.equal((await Promise.all(responses)).length, concurrent);
+    } finally {
+      await pools.close();
+      await upstream.close();
+    }
+  });
+}

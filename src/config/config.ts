@@ -76,7 +76,7 @@ export class ConfigError extends Error {
 }
 
 const PREFIX = 'CZ_GATEWAY_';
-const PROVIDER_SUFFIXES = ['ENABLED', 'API_KEY', 'BASE_URL', 'TIMEOUT_MS'] as const;
+const PROVIDER_SUFFIXES = ['ENABLED', 'API_KEY', 'BASE_URL', 'TIMEOUT_MS', 'MAX_CONNECTIONS'] as const;
 type ProviderSuffix = (typeof PROVIDER_SUFFIXES)[number];
 
 /** Suffixes of the gateway-wide CZ_GATEWAY_* variables (everything else must be a provider variable). */
@@ -107,6 +107,7 @@ const providerFileSchema = z.strictObject({
   api_key: z.string().min(1).optional(),
   api_key_env: z.string().min(1).optional(),
   timeout_ms: z.int().positive().optional(),
+  max_connections: z.int().min(1).max(1_000_000).optional(),
   path_rewrites: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
   enabled: z.boolean().optional(),
 });
@@ -237,8 +238,9 @@ function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Map<strin
     }
     const baseUrl = rawBase === undefined ? undefined : checkBaseUrl(rawBase, envName('BASE_URL'), problems);
     const timeoutMs = parseInteger(env, envName('TIMEOUT_MS'), 120_000, { min: 100, max: 3_600_000 }, problems);
+    const maxConnections = parseInteger(env, envName('MAX_CONNECTIONS'), 0, { min: 1, max: 1_000_000 }, problems) || null;
     if (apiKey && baseUrl) {
-      providers.set(name, { name, baseUrl, apiKey, timeoutMs, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai' });
+      providers.set(name, { name, baseUrl, apiKey, timeoutMs, maxConnections, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai' });
     }
   }
   return providers;
@@ -274,6 +276,7 @@ function providersFromFile(
       baseUrl,
       apiKey,
       timeoutMs: p.timeout_ms ?? 120_000,
+      maxConnections: p.max_connections ?? null,
       pathRewrites: { ...(BUILTIN_PROVIDERS[name]?.pathRewrites ?? {}), ...(p.path_rewrites ?? {}) },
       wire: BUILTIN_PROVIDERS[name]?.wire ?? 'openai',
     });

@@ -12,6 +12,11 @@ export interface ProviderConfig {
   pathRewrites: Record<string, string>;
   /** Time to wait for upstream response headers, and the longest silence allowed inside a response body. */
   timeoutMs: number;
+  /**
+   * Most connections open to the provider at once (requests beyond wait for one), or null: no cap, one connection
+   * per request in flight, as many as the clients make (CZ_GATEWAY_<P>_MAX_CONNECTIONS).
+   */
+  maxConnections: number | null;
   /** How the provider is spoken to: its authentication headers and error format. */
   wire: ProviderWire;
 }

@@ -107,7 +107,7 @@ export class LlmEndpointHandler {
       this.debug(endpoint, 'payload sent', { url: endpoint.origin + endpoint.upstreamPath, payload });
 
       const upstreamStarted = performance.now();
-      const response = await this.deps.pools.get(endpoint.origin, { timeoutMs: endpoint.timeoutMs }).request({
+      const response = await this.deps.pools.get(endpoint.origin, { timeoutMs: endpoint.timeoutMs, maxConnections: null }).request({
         path: endpoint.upstreamPath,
         method: endpoint.upstreamMethod as Dispatcher.HttpMethod,
         headers: { 'content-type': 'application/json', 'accept-encoding': 'identity', ...endpoint.vendor.authHeaders(endpoint.credentials) },

@@ -82,7 +82,7 @@ export class Upstream {
   ) {
     const url = new URL(config.baseUrl);
     this.basePath = url.pathname === '/' ? '' : url.pathname;
-    this.pool = pools.get(url.origin, { timeoutMs: config.timeoutMs });
+    this.pool = pools.get(url.origin, { timeoutMs: config.timeoutMs, maxConnections: config.maxConnections });
   }
 
   /** The wire translation a client path needs, if any: OpenAI completions rewritten to FIM speak FIM's format. */
