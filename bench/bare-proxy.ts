@@ -8,7 +8,8 @@ import { Pool, type Dispatcher } from 'undici';
 
 const [origin, portArg] = process.argv.slice(2);
 if (!origin) throw new Error('usage: bare-proxy <upstream-origin> [port]');
-const pool = new Pool(origin, { connections: 512, keepAliveTimeout: 30_000 });
+// No connection cap, as in the gateway: the baseline must not queue what the gateway would not.
+const pool = new Pool(origin, { connections: null, keepAliveTimeout: 30_000 });
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 
 const server = createServer(async (req, res) => {

@@ -189,7 +189,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       if (res.writableEnded) continue; // answered already (cut off at shutdown, or after [DONE]): drain quietly
       // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
       // them; their usage objects are read straight from the bytes.
-      if (governor && parser.pending === '' && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk) && eventsLookWhole(chunk)) {
+      if (governor && !parser.hasPending && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk) && eventsLookWhole(chunk)) {
         // A chunk that ends with [DONE] ends the response in the same write as its last bytes (unless the end must
         // wait for the record to be durable).
         if (ex.mayEndEarly && endsWithDone(chunk)) res.end(chunk);

@@ -3,6 +3,8 @@
  * the events completed by them. Each event also carries the exact raw text it was parsed from, so a caller that
  * forwards events can pass the upstream's bytes through unchanged.
  */
+import { StringDecoder } from 'node:string_decoder';
+
 export interface SseEvent {
   /** The `event:` field, or "" when absent (meaning "message"). */
   event: string;
@@ -32,11 +34,12 @@ export class SseParser {
   /** Text of the event under way, received in earlier pushes (joined only when the event completes). */
   private pieces: string[] = [];
   private scan = Scan.InLine;
-  private readonly decoder = new TextDecoder('utf-8');
+  /** Node's StringDecoder: UTF-8 split across reads kept for the next one, and faster than TextDecoder's stream mode. */
+  private readonly decoder = new StringDecoder('utf8');
 
   /** Parses newly received bytes; returns the events they complete (in order). Linear in the bytes received. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const events: SseEvent[] = [];
     let start = 0;
     let scan = this.scan;
@@ -79,7 +82,12 @@ export class SseParser {
     return events;
   }
 
-  /** Text received but not yet terminated by a blank line. */
+  /** True when text has been received that no blank line has ended yet (cheap: nothing is joined). */
+  get hasPending(): boolean {
+    return this.pieces.length > 0;
+  }
+
+  /** Text received but not yet terminated by a blank line (joined: for the end of a stream, not for every read). */
   get pending(): string {
     if (this.pieces.length > 1) this.pieces = [this.pieces.join('')];
     return this.pieces[0] ?? '';

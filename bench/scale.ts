@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:scale`: the gateway's cost as the work grows, each dimension at each size, against the upstream
+ * called directly and through the bare pass-through proxy in the same run (ratios to bare). Dimensions so far:
+ *
+ * - one large streamed event: a chat stream whose single tool-call event carries 1 and 4 MB of arguments (governed:
+ *   the gateway must read the whole call), time per response;
+ * - concurrent slow streams: 500 and 2,000 streams opened at once, time to first byte of each, and the serving
+ *   process's memory per open stream.
+ *
+ * Options (env): SCALE_ROUNDS (sequential large-event requests per target, default 8), SCALE_STREAMS (comma list of
+ * concurrent stream counts, default "500,2000").
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { startProcess, type Running } from './processes.js';
+import { chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 8);
+const STREAMS = (process.env.SCALE_STREAMS ?? '500,2000').split(',').map(Number);
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const client = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 });
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  pid?: number;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function rssKb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function post(target: Target, body: string, headers: Record<string, string> = {}): Promise<{ ttfb: number; total: number; bytes: number }> {
+  const started = performance.now();
+  const res = await request(target.url, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers, ...headers }, body });
+  const ttfb = performance.now() - started;
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+  if (res.statusCode !== 200) throw new Error(`${target.name}: ${res.statusCode}`);
+  return { ttfb, total: performance.now() - started, bytes };
+}
+
+async function servers(upstreamScript: string, upstreamArgs: string[], label: string): Promise<{ targets: Target[]; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `tollgate-scale-${label}-`));
+  const upstream = await startProcess(path.join(here, upstreamScript), upstreamArgs, {}, /listening on (http:\/\/\S+?)(?: |$)/m);
+  const bare = await startProcess(path.join(here, 'bare-proxy.js'), [upstream.url], {}, /listening on (http:\/\/\S+)/);
+  const gateway = await setUpGateway(path.join(here, '../src/main.js'), upstream.url, dataDir);
+  const running: Running[] = [upstream, bare, gateway.running];
+  const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
+  return {
+    targets: [
+      { name: 'direct', url: `${upstream.url}/v1/chat/completions`, headers: auth, pid: upstream.child.pid },
+      { name: 'bare-proxy', url: `${bare.url}/v1/chat/completions`, headers: auth, pid: bare.child.pid },
+      { name: 'tollgate', url: `${gateway.running.url}/mistral/v1/chat/completions`, headers: { authorization: `Bearer ${gateway.key}` }, pid: gateway.running.child.pid },
+    ],
+    async stop() {
+      await Promise.all(running.map((r) => r.stop()));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function largeEvents(say: (line?: string) => void): Promise<void> {
+  say('## one large streamed event (a tool call the gateway must read whole)');
+  say('| arguments | direct ms | bare-proxy ms | tollgate ms | tollgate/bare |');
+  say('|---|---|---|---|---|');
+  for (const mb of [1, 4]) {
+    const set = await servers('large-event-upstream.js', [String(mb * 1024 * 1024)], `large-${mb}`);
+    try {
+      const body = chatBody(true);
+      const medians: Record<string, number> = {};
+      for (const t of set.targets) await post(t, body); // warm-up
+      const times: Record<string, number[]> = Object.fromEntries(set.targets.map((t) => [t.name, []]));
+      for (let r = 0; r < ROUNDS; r++) for (const t of set.targets) times[t.name]!.push((await post(t, body)).total);
+      for (const t of set.targets) medians[t.name] = quantile(times[t.name]!, 0.5);
+      say(`| ${mb} MB | ${fmt(medians.direct!)} | ${fmt(medians['bare-proxy']!)} | ${fmt(medians.tollgate!)} | ${fmt(medians.tollgate! / medians['bare-proxy']!, 2)}x (target <= 2x) |`);
+    } finally {
+      await set.stop();
+    }
+  }
+}
+
+async function concurrentStreams(say: (line?: string) => void): Promise<void> {
+  say('## concurrent slow streams (opened at once; each trickles ~20 chunks 100 ms apart)');
+  say('| streams | target | first byte p50 ms | p90 ms | max ms | memory per open stream KB | p90 vs bare |');
+  say('|---|---|---|---|---|---|---|');
+  const set = await servers('../src/fake-mistral/main.js', ['--port', '0', '--api-key', UPSTREAM_KEY], 'streams');
+  try {
+    const body = chatBody(true);
+    for (const count of STREAMS) {
+      const p90: Record<string, number> = {};
+      for (const t of set.targets) {
+        for (let i = 0; i < 20; i++) await post(t, body); // warm-up, connections included
+        const before = rssKb(t.pid);
+        let peak = before;
+        const sampler = setInterval(() => (peak = Math.max(peak, rssKb(t.pid))), 50);
+        const results = await Promise.all(Array.from({ length: count }, () => post(t, body, { 'x-fake-fault': 'trickle=100' })));
+        clearInterval(sampler);
+        const ttfb = results.map((r) => r.ttfb);
+        p90[t.name] = quantile(ttfb, 0.9);
+        const perStream = (peak - before) / count;
+        const vsBare = t.name === 'tollgate' ? `${fmt(p90.tollgate! / p90['bare-proxy']!, 2)}x (target <= 1.5x)` : '';
+        say(`| ${count} | ${t.name} | ${fmt(quantile(ttfb, 0.5))} | ${fmt(p90[t.name]!)} | ${fmt(Math.max(...ttfb))} | ${fmt(perStream)} | ${vsBare} |`);
+      }
+    }
+  } finally {
+    await set.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const say = (line = '') => process.stdout.write(`${line}\n`);
+  say(`# Tollgate scale benchmark: ${os.cpus().length} cores, node ${process.version}`);
+  say();
+  await largeEvents(say);
+  say();
+  await concurrentStreams(say);
+  await client.close();
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
