@@ -5,7 +5,9 @@
  * - one large streamed event: a chat stream whose single tool-call event carries 1 and 4 MB of arguments (governed:
  *   the gateway must read the whole call), time per response;
  * - concurrent slow streams: 500 and 2,000 streams opened at once, time to first byte of each, and the serving
- *   process's memory per open stream.
+ *   process's memory per open stream;
+ * - prompt size: 1 KB, 32 KB and 256 KB prompts (prose, code and log lines) with the default PII scan (`detect`),
+ *   throughput under load, and the scan's own time per MB.
  *
  * Options (env): SCALE_ROUNDS (sequential large-event requests per target, default 8), SCALE_STREAMS (comma list of
  * concurrent stream counts, default "500,2000").
@@ -17,6 +19,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { findSensitiveSpans } from '../src/policy/detectors.js';
+import { load } from './measure.js';
 import { startProcess, type Running } from './processes.js';
 import { chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 
@@ -122,6 +126,46 @@ async function concurrentStreams(say: (line?: string) => void): Promise<void> {
   }
 }
 
+/** Prompt text as users send it: prose, code and log lines, `bytes` long. */
+function realisticPrompt(bytes: number): string {
+  const parts = [
+    'The quarterly report shows that revenue grew by 12 percent while costs stayed flat; summarise the risks for the board. ',
+    'function handle(req, res) { const user = await db.users.findOne({ id: req.params.id }); if (!user) return res.status(404).end(); }\n',
+    '2026-12-02T18:49:17.123Z INFO request_id=7f3a2c path=/v1/chat status=200 latency_ms=42 user=alice@example.com\n',
+  ];
+  let text = '';
+  for (let i = 0; text.length < bytes; i++) text += parts[i % parts.length];
+  return text.slice(0, bytes);
+}
+
+async function promptSizes(say: (line?: string) => void): Promise<void> {
+  say('## prompt size, PII scan `detect` (the default)');
+  say('| prompt | direct req/s | bare-proxy req/s | tollgate req/s | tollgate/bare | scan alone ms per MB |');
+  say('|---|---|---|---|---|---|');
+  const set = await servers('../src/fake-mistral/main.js', ['--port', '0', '--api-key', UPSTREAM_KEY], 'prompts');
+  try {
+    for (const kb of [1, 32, 256]) {
+      const prompt = realisticPrompt(kb * 1024);
+      const body = JSON.stringify({ model: 'mistral-large-latest', max_tokens: 50, messages: [{ role: 'user', content: prompt }] });
+      const rps: Record<string, number> = {};
+      for (const t of set.targets) {
+        const target = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+        await load(target, body, 16, 1); // warm-up
+        rps[t.name] = (await load(target, body, 16, 3)).rps;
+      }
+      const flat = JSON.parse(JSON.stringify(prompt)) as string;
+      for (let i = 0; i < 5; i++) findSensitiveSpans(flat);
+      const started = performance.now();
+      const runs = Math.max(5, Math.ceil(2048 / kb));
+      for (let i = 0; i < runs; i++) findSensitiveSpans(flat);
+      const msPerMb = (performance.now() - started) / runs / (kb / 1024);
+      say(`| ${kb} KB | ${fmt(rps.direct!, 0)} | ${fmt(rps['bare-proxy']!, 0)} | ${fmt(rps.tollgate!, 0)} | ${fmt((rps.tollgate! / rps['bare-proxy']!) * 100, 0)}% (target >= 70% at 32 and 256 KB) | ${fmt(msPerMb)} (target <= 3) |`);
+    }
+  } finally {
+    await set.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const say = (line = '') => process.stdout.write(`${line}\n`);
   say(`# Tollgate scale benchmark: ${os.cpus().length} cores, node ${process.version}`);
@@ -129,6 +173,8 @@ async function main(): Promise<void> {
   await largeEvents(say);
   say();
   await concurrentStreams(say);
+  say();
+  await promptSizes(say);
   await client.close();
 }
 

@@ -101,11 +101,37 @@ test('invalid CZ_GATEWAY_PII_ACTION / CZ_GATEWAY_TOOL_DENY_MODE values stop the 
     assert.ok(err instanceof ConfigError);
     assert.deepEqual(err.problems, [
       'CZ_GATEWAY_TOOL_DENY_MODE="drop": must be one of replace, error, strip',
-      'CZ_GATEWAY_PII_ACTION="redact": must be one of detect, mask, block',
+      'CZ_GATEWAY_PII_ACTION="redact": must be one of detect, mask, block, off',
     ]);
     return true;
   });
   const defaults = await loadConfig({});
   assert.equal(defaults.piiAction, 'detect');
   assert.equal(defaults.toolDenyMode, 'replace');
+});
+
+describe('off', () => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  before(async () => {
+    s = await setup('off');
+  });
+  after(() => s.h.close());
+
+  test('forwards the prompt unchanged and records nothing about PII', async () => {
+    const res = await ask(s.openai, SECRET_PROMPT).withResponse();
+    assert.equal((s.h.fake.requests.at(-1)!.body as any).messages[0].content, SECRET_PROMPT);
+    const record = await recordFor(s.h, res.response.headers.get('x-tollgate-request-id')!);
+    assert.equal(record.details?.pii, undefined);
+  });
+
+  test("a policy's own prompt_detects condition still denies", async () => {
+    await s.h.createPolicy({
+      name: 'no-cards',
+      rules: [
+        { effect: 'deny', action: 'llm:chat.completions', resource: 'mistral/*', conditions: { prompt_detects: ['credit_card'] } },
+        { effect: 'allow', action: 'llm:*', resource: 'mistral/*' },
+      ],
+    });
+    await assert.rejects(ask(s.openai, SECRET_PROMPT), (err: any) => err.status === 403);
+  });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { isHighEntropyToken, isPlausibleEmail } from '../src/policy/detectors.js';
 import {
   containsSensitiveData,
   DETECTOR_NAMES,
@@ -136,4 +138,69 @@ it('runs of millions of characters are scanned in linear time, and what they hid
   }
   const hidden = `${'a'.repeat(3e6)} mail jane.doe@corp.com ${'b'.repeat(3e6)}`;
   assert.deepEqual(findSensitiveSpans(hidden).map((s) => s.detector), ['email']);
+});
+
+/**
+ * The regexes email and api_key were found with before their single-pass scans (bounded by look-arounds, linear,
+ * but two full passes each over every prompt): the reference the scans must agree with, span for span.
+ */
+const REFERENCE: Record<'email' | 'api_key', { re: RegExp; accept?: (m: string) => boolean }[]> = {
+  email: [{ re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g, accept: isPlausibleEmail }],
+  api_key: [
+    {
+      re: /(?<![A-Za-z0-9_-])(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,512}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,512}|github_pat_[A-Za-z0-9_]{22,512}|glpat-[A-Za-z0-9_-]{20,512}|xox[abprs]-[A-Za-z0-9-]{10,512}|AIza[0-9A-Za-z_-]{35}|cz_live_[A-Za-z0-9]{20,512})(?![A-Za-z0-9_-])/g,
+    },
+    { re: /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{32,512}(?![A-Za-z0-9+/=_-])/g, accept: isHighEntropyToken },
+  ],
+};
+
+function referenceSpans(text: string, detector: 'email' | 'api_key'): string[] {
+  const out: string[] = [];
+  for (const { re, accept } of REFERENCE[detector]) {
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) if (!accept || accept(m[0])) out.push(`${m.index}-${m.index + m[0].length}`);
+  }
+  return out;
+}
+
+describe('the email and api_key scans agree with their reference regexes', () => {
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const from = (chars: string, min: number, max: number) => fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+  const fragment = fc.oneof(
+    from(alnum, 1, 12), // words
+    from(alnum + '+/=_-', 10, 600), // token-like runs, some of them keys
+    fc.tuple(fc.constantFrom('sk-', 'sk-proj-', 'sk_live_', 'rk_test_', 'AKIA', 'ghp_', 'github_pat_', 'glpat-', 'xoxb-', 'AIza', 'cz_live_'), from(alnum + '_-', 8, 560)).map(([p, t]) => p + t),
+    fc.tuple(from(alnum + '._%+-', 0, 70), from(alnum + '-.', 0, 80)).map(([local, domain]) => `${local}@${domain}`),
+    fc.constantFrom(' ', '\n', '@', '.', ',', '"', '+', '/', '=', '-', '_', '%', 'é', '😀', '@@', '.com', '.c1', ': '),
+  );
+  it('an "@" whose local part would start inside the previous match (rejected or not) starts no email', () => {
+    for (const text of ['a@b.c1@d.com', 'x a@b.example@c.com y']) {
+      assert.equal(containsSensitiveData(text, 'email'), referenceSpans(text, 'email').length > 0, text);
+      assert.deepEqual(findSensitiveSpans(text, ['email']).map((s) => `${s.start}-${s.end}`), referenceSpans(text, 'email'), text);
+    }
+  });
+
+  it('property: the same spans, in the same order, on random text', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 40 }), (fragments) => {
+        const text = fragments.join('');
+        for (const detector of ['email', 'api_key'] as const) {
+          const fast = findSensitiveSpans(text, [detector]);
+          const expected = referenceSpans(text, detector);
+          // findSensitiveSpans drops overlaps; the reference keeps them, so compare after the same rule.
+          const kept: string[] = [];
+          let lastEnd = -1;
+          for (const span of expected.map((s) => s.split('-').map(Number) as [number, number]).sort((a, b) => a[0] - b[0] || b[1] - a[1])) {
+            if (span[0] >= lastEnd) {
+              kept.push(`${span[0]}-${span[1]}`);
+              lastEnd = span[1];
+            }
+          }
+          assert.deepEqual(fast.map((s) => `${s.start}-${s.end}`), kept, `${detector} in ${JSON.stringify(text)}`);
+          assert.equal(containsSensitiveData(text, detector), expected.length > 0, `${detector} found in ${JSON.stringify(text)}`);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -71,7 +71,7 @@ export function governanceStages(deps: GovernanceDeps) {
   };
 
   /** The prompt PII scan (CZ_GATEWAY_PII_ACTION) over every piece of prompt text the body's API carries. */
-  const pii: Stage = {
+  const pii: Stage = deps.piiAction === 'off' ? { name: 'pii', run() {} } : {
     name: 'pii',
     run(ex) {
       if (!ex.body || !ex.translator) return;

@@ -1,9 +1,10 @@
 /**
  * Named PII and secret detectors, shared by the policy engine (`prompt_detects`) and the gateway's PII scan
- * (CZ_GATEWAY_PII_ACTION=detect|mask|block). Each detector is a linear-time regex (lookbehinds pin every match to the
- * start of a run, so long inputs cannot cause quadratic backtracking, and every repetition is bounded, so a run of
- * millions of word characters cannot exhaust the regex engine's backtrack stack) plus a validator that rejects
- * look-alikes (Luhn for cards, mod-97 for IBANs, an entropy floor for generic tokens).
+ * (CZ_GATEWAY_PII_ACTION=detect|mask|block). Each detector is linear in its input: a regex whose lookbehind pins
+ * every match to the start of a run and whose repetitions are all bounded (no quadratic backtracking, no exhausted
+ * backtrack stack on millions of word characters), or for email and api_key a single scan that finds where such a
+ * regex could match and tries only there; plus a validator that rejects look-alikes (Luhn for cards, mod-97 for
+ * IBANs, an entropy floor for generic tokens).
  */
 
 export const DETECTOR_NAMES = ['email', 'credit_card', 'api_key', 'phone', 'iban'] as const;
@@ -25,44 +26,141 @@ interface Pattern {
   accept?: (match: string) => boolean;
 }
 
-const TOKEN_CHARS = 'A-Za-z0-9+/=_-';
+/**
+ * How a detector finds its candidates in one text, in text order. The regex detectors run their pattern over the
+ * text; email and api_key, the costly ones on prose and code, are found by the scans below, which give exactly the
+ * spans their regexes would (test/policy-detectors.test.ts checks both against the regexes on random text).
+ */
+type Finder = (text: string, detector: DetectorName) => Iterable<DetectedSpan>;
 
-const PATTERNS: Record<DetectorName, Pattern[]> = {
-  email: [
-    {
-      // RFC 5321 limits: a local part of at most 64 characters, labels of at most 63.
-      re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g,
-      accept: isPlausibleEmail,
-    },
-  ],
-  credit_card: [{ re: /(?<![\d])\d(?:[ -]?\d){12,18}(?!\d)/g, accept: isPlausibleCardNumber }],
-  api_key: [
-    {
-      // Well-known secret formats: OpenAI/Anthropic, Stripe, AWS access key ids, GitHub, GitLab, Slack, Google,
-      // and this gateway's own keys.
-      re: /(?<![A-Za-z0-9_-])(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,512}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,512}|github_pat_[A-Za-z0-9_]{22,512}|glpat-[A-Za-z0-9_-]{20,512}|xox[abprs]-[A-Za-z0-9-]{10,512}|AIza[0-9A-Za-z_-]{35}|cz_live_[A-Za-z0-9]{20,512})(?![A-Za-z0-9_-])/g,
-    },
-    {
-      // Any other long random-looking token (base64/base62 alphabets), up to 512 characters (no key is longer).
-      re: new RegExp(`(?<![${TOKEN_CHARS}])[${TOKEN_CHARS}]{32,512}(?![${TOKEN_CHARS}])`, 'g'),
-      accept: isHighEntropyToken,
-    },
-  ],
-  phone: [
+/**
+ * A known secret format fills a whole run of [A-Za-z0-9_-] (its regex was bounded by look-arounds on that class):
+ * OpenAI/Anthropic, Stripe, AWS access key ids, GitHub, GitLab, Slack, Google, and this gateway's own keys.
+ */
+const KNOWN_KEY_RUN =
+  /^(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,512}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,512}|github_pat_[A-Za-z0-9_]{22,512}|glpat-[A-Za-z0-9_-]{20,512}|xox[abprs]-[A-Za-z0-9-]{10,512}|AIza[0-9A-Za-z_-]{35}|cz_live_[A-Za-z0-9]{20,512})$/;
+/** The shortest and longest runs a known format can fill (`xoxb-` + 10; `github_pat_` + 512). */
+const KNOWN_KEY_RUN_MIN = 15;
+const KNOWN_KEY_RUN_MAX = 523;
+/** Any other long random-looking token: a whole run of base64/base62 characters, up to 512 (no key is longer). */
+const TOKEN_RUN_MIN = 32;
+const TOKEN_RUN_MAX = 512;
+
+/** Per ASCII code: bit 1 in [A-Za-z0-9_-] (key runs), bit 2 in the token alphabet, bit 4 in an email's local part. */
+const KEY_CHAR = 1;
+const TOKEN_CHAR = 2;
+const LOCAL_CHAR = 4;
+const CHAR_CLASS = (() => {
+  const table = new Uint8Array(128);
+  const mark = (chars: string, bit: number) => {
+    for (const ch of chars) table[ch.charCodeAt(0)]! |= bit;
+  };
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  mark(alnum + '_-', KEY_CHAR);
+  mark(alnum + '+/=_-', TOKEN_CHAR);
+  mark(alnum + '._%+-', LOCAL_CHAR);
+  return table;
+})();
+const isLocalChar = (c: number): boolean => c < 128 && (CHAR_CLASS[c]! & LOCAL_CHAR) !== 0;
+
+/**
+ * api_key in one pass over the text: every maximal run of key characters a known format fills whole, then every
+ * maximal run of token characters of 32 to 512 with a random-looking mix (the order the two regexes gave).
+ */
+function apiKeySpans(text: string): DetectedSpan[] {
+  const known: DetectedSpan[] = [];
+  const tokens: DetectedSpan[] = [];
+  const keyRunEnds = (start: number, end: number) => {
+    const length = end - start;
+    if (length >= KNOWN_KEY_RUN_MIN && length <= KNOWN_KEY_RUN_MAX && KNOWN_KEY_RUN.test(text.slice(start, end))) {
+      known.push({ detector: 'api_key', start, end });
+    }
+  };
+  const n = text.length;
+  const isTokenChar = (i: number) => {
+    const c = text.charCodeAt(i);
+    return c < 128 && (CHAR_CLASS[c]! & TOKEN_CHAR) !== 0;
+  };
+  // Only runs of at least KNOWN_KEY_RUN_MIN token characters matter, and every such run covers a multiple of that
+  // length: looking at those positions only, the scan skips most of the text (words are shorter).
+  for (let probe = KNOWN_KEY_RUN_MIN - 1; probe < n; probe += KNOWN_KEY_RUN_MIN) {
+    if (!isTokenChar(probe)) continue;
+    let tokenRun = probe;
+    while (tokenRun > 0 && isTokenChar(tokenRun - 1)) tokenRun--;
+    let end = probe + 1;
+    while (end < n && isTokenChar(end)) end++;
+    const length = end - tokenRun;
+    if (length < KNOWN_KEY_RUN_MIN) continue;
+    // Its runs of key characters are split by the others (+ / =).
+    let keyRun = tokenRun;
+    for (let i = tokenRun; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if ((CHAR_CLASS[c]! & KEY_CHAR) === 0) {
+        keyRunEnds(keyRun, i);
+        keyRun = i + 1;
+      }
+    }
+    keyRunEnds(keyRun, end);
+    if (length >= TOKEN_RUN_MIN && length <= TOKEN_RUN_MAX && isHighEntropyToken(text.slice(tokenRun, end))) {
+      tokens.push({ detector: 'api_key', start: tokenRun, end });
+    }
+    // On to the first probe position at or after the run's end (the loop adds one step).
+    probe = end - (end % KNOWN_KEY_RUN_MIN) - 1;
+  }
+  return known.length === 0 ? tokens : known.concat(tokens);
+}
+
+/** An email after its local part (RFC 5321 limits: labels of at most 63 characters), tried where one can start. */
+const EMAIL_AT = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/y;
+
+/**
+ * email, from each "@": its local part is the run of local-part characters just before it (the only place a match
+ * can start), at most 64 long and not inside the previous match; the rest is matched from there.
+ */
+function* emailSpans(text: string): Generator<DetectedSpan> {
+  let previousEnd = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start <= 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
+    if (start === at || at - start > 64 || start < previousEnd) continue;
+    EMAIL_AT.lastIndex = start;
+    const m = EMAIL_AT.exec(text);
+    if (!m) continue;
+    previousEnd = start + m[0].length;
+    if (isPlausibleEmail(m[0])) yield { detector: 'email', start, end: previousEnd };
+  }
+}
+
+function regexFinder(patterns: Pattern[]): Finder {
+  return function* (text, detector) {
+    for (const { re, accept } of patterns) {
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (!accept || accept(m[0])) yield { detector, start: m.index, end: m.index + m[0].length };
+      }
+    }
+  };
+}
+
+const FINDERS: Record<DetectorName, Finder> = {
+  email: emailSpans,
+  credit_card: regexFinder([{ re: /(?<![\d])\d(?:[ -]?\d){12,18}(?!\d)/g, accept: isPlausibleCardNumber }]),
+  api_key: apiKeySpans,
+  phone: regexFinder([
     {
       re: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)/g,
       accept: isPlausiblePhone,
     },
-  ],
-  iban: [
+  ]),
+  iban: regexFinder([
     {
       re: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
       accept: isValidIban,
     },
-  ],
+  ]),
 };
 
-function isPlausibleEmail(match: string): boolean {
+export function isPlausibleEmail(match: string): boolean {
   const domain = match.slice(match.indexOf('@') + 1);
   const labels = domain.split('.');
   const tld = labels[labels.length - 1] ?? '';
@@ -90,7 +188,7 @@ export function luhnValid(digits: string): boolean {
 }
 
 /** At least 4 bits of Shannon entropy per character and a mix of upper case, lower case and digits. */
-function isHighEntropyToken(match: string): boolean {
+export function isHighEntropyToken(match: string): boolean {
   if (!/[A-Z]/.test(match) || !/[a-z]/.test(match) || !/[0-9]/.test(match)) return false;
   const counts = new Map<string, number>();
   for (const ch of match) counts.set(ch, (counts.get(ch) ?? 0) + 1);
@@ -128,13 +226,8 @@ export function isValidIban(match: string): boolean {
   return remainder === 1;
 }
 
-function* candidates(text: string, detector: DetectorName): Generator<DetectedSpan> {
-  for (const { re, accept } of PATTERNS[detector]) {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      if (!accept || accept(m[0])) yield { detector, start: m.index, end: m.index + m[0].length };
-    }
-  }
+function candidates(text: string, detector: DetectorName): Iterable<DetectedSpan> {
+  return FINDERS[detector](text, detector);
 }
 
 /** True as soon as `detector` finds one value in `text` (the engine's `_detects` conditions). */

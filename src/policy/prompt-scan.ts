@@ -6,8 +6,9 @@
 import { findSensitiveSpans, redactionLabel, type DetectorName } from './index.js';
 import type { RequestTranslator } from '../translators/requests.js';
 
-export type PiiAction = 'detect' | 'mask' | 'block';
-export const PII_ACTIONS: readonly PiiAction[] = ['detect', 'mask', 'block'];
+/** `off`: no scan at all (the policies' own `prompt_detects` conditions still run when a policy has them). */
+export type PiiAction = 'detect' | 'mask' | 'block' | 'off';
+export const PII_ACTIONS: readonly PiiAction[] = ['detect', 'mask', 'block', 'off'];
 
 export interface PiiScan {
   /** Detector name -> number of hits; empty when nothing was found. Never holds the matched text. */
