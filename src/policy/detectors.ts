@@ -131,8 +131,22 @@ function* emailSpans(text: string): Generator<DetectedSpan> {
   }
 }
 
-function regexFinder(patterns: Pattern[]): Finder {
+const DIGIT = /\d/g;
+
+/** True when `text` holds at least `count` digits (a native search, stopping as soon as it has them). */
+function hasDigits(text: string, count: number): boolean {
+  DIGIT.lastIndex = 0;
+  for (let found = 0; found < count; found++) if (DIGIT.exec(text) === null) return false;
+  return true;
+}
+
+/**
+ * A detector found by its regexes. `minDigits`: no value it accepts has fewer digits, so a text with fewer is not
+ * searched at all (most prose has a handful).
+ */
+function regexFinder(patterns: Pattern[], minDigits: number): Finder {
   return function* (text, detector) {
+    if (!hasDigits(text, minDigits)) return;
     for (const { re, accept } of patterns) {
       re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
@@ -142,22 +156,25 @@ function regexFinder(patterns: Pattern[]): Finder {
   };
 }
 
+/** A phone number has 9 digits after a +country prefix, 10 without. */
+const PHONE_MIN_DIGITS = 9;
+
 const FINDERS: Record<DetectorName, Finder> = {
   email: emailSpans,
-  credit_card: regexFinder([{ re: /(?<![\d])\d(?:[ -]?\d){12,18}(?!\d)/g, accept: isPlausibleCardNumber }]),
+  credit_card: regexFinder([{ re: /(?<![\d])\d(?:[ -]?\d){12,18}(?!\d)/g, accept: isPlausibleCardNumber }], 13),
   api_key: apiKeySpans,
   phone: regexFinder([
     {
       re: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)/g,
       accept: isPlausiblePhone,
     },
-  ]),
+  ], PHONE_MIN_DIGITS),
   iban: regexFinder([
     {
       re: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
       accept: isValidIban,
     },
-  ]),
+  ], 2),
 };
 
 export function isPlausibleEmail(match: string): boolean {
@@ -206,7 +223,7 @@ export function isHighEntropyToken(match: string): boolean {
  */
 function isPlausiblePhone(match: string): boolean {
   const digitCount = match.replace(/\D/g, '').length;
-  if (digitCount < (match.startsWith('+') ? 9 : 10) || digitCount > 15) return false;
+  if (digitCount < (match.startsWith('+') ? PHONE_MIN_DIGITS : PHONE_MIN_DIGITS + 1) || digitCount > 15) return false;
   if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(match)) return false;
   const separators = match.replace(/[\d()+]/g, '').length;
   return match.startsWith('+') || match.includes('(') || separators >= 2;
