@@ -61,7 +61,6 @@ export async function forward(ex: ProxyExchange): Promise<void> {
     const text = await response.body.text();
     record.upstream_latency_ms = elapsedMs(upstreamStarted);
     const error = upstreamErrorToGateway(upstream.config.name, response.statusCode, text);
-    record.error_message = error.message;
     ex.fail(error, pickHeaders(response.headers, RATE_LIMIT_HEADERS));
     return;
   }
@@ -229,6 +228,9 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       out = '';
     }
   } catch (err) {
+    // Finished already (cut off at shutdown, and the abort that followed ended the upstream body): the record is
+    // complete and queued, so nothing may change it now.
+    if (ex.finished) return;
     if (record.client_aborted) {
       ex.finish(499);
       return;
