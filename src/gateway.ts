@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AdminApi } from './admin/router.js';
+import { startRetention } from './audit/retention.js';
 import { AuditWriter } from './audit/writer.js';
 import type { GatewayConfig } from './config/config.js';
 import { LlmEndpointHandler } from './endpoints/handler.js';
@@ -48,6 +49,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     logger,
   });
   await auditWriter.replaySpill();
+  const retention = config.auditRetentionDays === null ? null : startRetention(store.audit, config.auditRetentionDays, logger);
   const pools = new UpstreamPools();
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
   const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
@@ -129,6 +131,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       auditWriter.cutOffOpen();
       server.closeAllConnections();
       sync.stop();
+      await retention?.stop();
       await auditWriter.close();
       await pools.close();
       await store.close();

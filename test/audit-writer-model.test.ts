@@ -63,6 +63,9 @@ class ScriptedStore implements AuditStore {
   async count(): Promise<number> {
     return this.committed.length;
   }
+  async pruneBefore(): Promise<number> {
+    return 0;
+  }
 }
 
 type Step = { op: 'enqueue'; n: number } | { op: 'flush' } | { op: 'mode'; mode: Outcome } | { op: 'release'; ok: boolean } | { op: 'tick' };

@@ -26,6 +26,9 @@ class MemoryAudit implements AuditStore {
   async count(): Promise<number> {
     return this.rows.size;
   }
+  async pruneBefore(): Promise<number> {
+    return 0;
+  }
 }
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => startRecord('GET', `/r/${i}`, Date.now()));

@@ -27,7 +27,7 @@ test('database, WAL, shared memory, spill file and admin token are created 0600,
     assert.equal(mode(path.join(dir, 'admin-token')).toString(8), '600');
 
     const spillFile = path.join(dir, 'audit-spill.jsonl');
-    const failing = { insertBatch: () => Promise.reject(new Error('down')), query: store.audit.query, count: store.audit.count };
+    const failing = { insertBatch: () => Promise.reject(new Error('down')), query: store.audit.query, count: store.audit.count, pruneBefore: store.audit.pruneBefore };
     const writer = new AuditWriter({ store: failing, batchSize: 10, flushIntervalMs: 3_600_000, queueMax: 1, failureMode: 'open', spillFile, logger: createLogger('error', () => undefined) });
     for (let i = 0; i < 5; i++) writer.enqueue(startRecord('GET', '/y', Date.now()));
     await writer.close(1);

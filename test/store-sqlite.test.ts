@@ -335,3 +335,16 @@ test('data persists across close and reopen; migrations run once; a closed store
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pruneBefore deletes the oldest records older than a time, at most `limit` per call, on the writer thread', async () => {
+  await withStore(async (store) => {
+    await store.audit.insertBatch(Array.from({ length: 25 }, (_, i) => auditRecord(`r${String(i).padStart(2, '0')}`, 1_000 + i)));
+    assert.equal(await store.audit.pruneBefore(1_020, 8), 8);
+    assert.equal(await store.audit.count(), 17);
+    assert.equal(await store.audit.pruneBefore(1_020, 8), 8);
+    assert.equal(await store.audit.pruneBefore(1_020, 8), 4, 'fewer than the limit: nothing older is left');
+    assert.equal(await store.audit.pruneBefore(1_020, 8), 0);
+    const left = (await store.audit.query({ limit: 100 })).records.map((r) => r.time);
+    assert.deepEqual(left, [1_024, 1_023, 1_022, 1_021, 1_020], 'records at or after the time stay');
+  });
+});

@@ -42,6 +42,8 @@ export interface GatewayConfig {
     /** `batch`: written within a flush interval; `sync`: a response ends only once its record is durable. */
     durability: AuditDurability;
   };
+  /** Audit records older than this many days are deleted (in small batches, off the request path); null keeps all. */
+  auditRetentionDays: number | null;
   shutdownGraceMs: number;
   /** Peers whose X-Forwarded-* / Forwarded / X-Real-IP headers are kept (extended); everyone else's are replaced. */
   trustedProxies: TrustedProxy[];
@@ -95,6 +97,7 @@ const GLOBAL_VARIABLES = [
   'AUDIT_FLUSH_MS',
   'AUDIT_BATCH_SIZE',
   'AUDIT_DURABILITY',
+  'AUDIT_RETENTION_DAYS',
   'SHUTDOWN_GRACE_MS',
   'TRUSTED_PROXIES',
   'SYNC_MS',
@@ -350,6 +353,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
       batchSize: parseInteger(env, 'CZ_GATEWAY_AUDIT_BATCH_SIZE', 500, { min: 1, max: 100_000 }, problems),
       durability: parseChoice(env, 'CZ_GATEWAY_AUDIT_DURABILITY', ['batch', 'sync'] as const, 'batch', problems),
     },
+    auditRetentionDays: parseInteger(env, 'CZ_GATEWAY_AUDIT_RETENTION_DAYS', 0, { min: 1, max: 36_500 }, problems) || null,
     shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
     trustedProxies: parseTrustedProxies(env.CZ_GATEWAY_TRUSTED_PROXIES, problems),
     syncIntervalMs: parseInteger(env, 'CZ_GATEWAY_SYNC_MS', 1_000, { min: 50, max: 3_600_000 }, problems),

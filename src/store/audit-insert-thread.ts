@@ -6,14 +6,14 @@ import { Worker } from 'node:worker_threads';
 import type { AuditRecord } from './types.js';
 
 interface Pending {
-  resolve(): void;
+  resolve(changes: number): void;
   reject(err: Error): void;
 }
 
 export class AuditInsertThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<number>>();
   private nextId = 1;
   private closed = false;
 
@@ -23,13 +23,22 @@ export class AuditInsertThread {
     private readonly fsyncCommits: boolean,
   ) {}
 
-  insertBatch(records: AuditRecord[]): Promise<void> {
+  async insertBatch(records: AuditRecord[]): Promise<void> {
+    await this.post({ records });
+  }
+
+  /** Deletes up to `limit` of the oldest records older than `time`; resolves with how many. */
+  pruneBefore(time: number, limit: number): Promise<number> {
+    return this.post({ pruneBefore: time, limit });
+  }
+
+  private post(job: { records: AuditRecord[] } | { pruneBefore: number; limit: number }): Promise<number> {
     if (this.closed) return Promise.reject(new Error('the audit store is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const done = new Promise<void>((resolve, reject) => {
+    const done = new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, records });
+      worker.postMessage({ id, ...job });
     });
     this.inFlight.add(done);
     const forget = () => this.inFlight.delete(done);
@@ -50,11 +59,11 @@ export class AuditInsertThread {
     const worker = new Worker(new URL('./sqlite-audit-worker.js', import.meta.url), {
       workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs, fsyncCommits: this.fsyncCommits },
     });
-    worker.on('message', ({ id, error }: { id: number; error?: string }) => {
+    worker.on('message', ({ id, changes, error }: { id: number; changes?: number; error?: string }) => {
       const p = this.pending.get(id);
       if (!p) return;
       this.pending.delete(id);
-      if (error === undefined) p.resolve();
+      if (error === undefined) p.resolve(changes ?? 0);
       else p.reject(new Error(error));
     });
     const fail = (err: Error) => {

@@ -100,6 +100,14 @@ export function buildAuditSelect(plan: AuditQueryPlan): { sql: string; params: (
 /** Rows per multi-row INSERT: one statement per 50 rows costs measurably less per record than one per row. */
 const ROWS_PER_INSERT = 50;
 
+/** Deletes up to `limit` of the oldest records older than a time, walking the time index; returns how many. */
+export function prepareAuditPrune(db: Database.Database): (before: number, limit: number) => number {
+  const prune = db.prepare<[number, number]>(
+    'DELETE FROM audit_records WHERE rowid IN (SELECT rowid FROM audit_records WHERE time < ? ORDER BY time LIMIT ?)',
+  );
+  return (before, limit) => prune.run(before, limit).changes;
+}
+
 /** A function that writes a batch of records in one transaction (idempotent on id). */
 export function prepareAuditInsert(db: Database.Database): (records: AuditRecord[]) => void {
   const insertSql = (rows: number) =>
@@ -116,16 +124,20 @@ export function prepareAuditInsert(db: Database.Database): (records: AuditRecord
 }
 
 /**
- * Queries run on `db`; batches are written by `insertBatch`, which the store runs on a worker thread so the
- * request path never waits on SQLite.
+ * Queries run on `db`; batches are written and old records pruned by `writer`, which the store runs on a worker
+ * thread so the request path never waits on SQLite.
  */
-export function sqliteAuditStore(db: Database.Database, insertBatch: (records: AuditRecord[]) => Promise<void>): AuditStore {
+export function sqliteAuditStore(
+  db: Database.Database,
+  writer: { insertBatch(records: AuditRecord[]): Promise<void>; pruneBefore(time: number, limit: number): Promise<number> },
+): AuditStore {
   const countAll = db.prepare<[], number>('SELECT COUNT(*) FROM audit_records').pluck();
   // The SELECT depends on which filters are set (at most a few hundred shapes): prepare each shape once.
   const selects = new Map<string, Database.Statement<(string | number)[], AuditRow>>();
 
   return {
-    insertBatch,
+    insertBatch: (records) => writer.insertBatch(records),
+    pruneBefore: (time, limit) => writer.pruneBefore(time, limit),
     async query(query) {
       const plan = planAuditQuery(query);
       const { sql, params } = buildAuditSelect(plan);

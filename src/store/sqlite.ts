@@ -44,7 +44,7 @@ export async function openSqliteStore(dataDir: string, options: SqliteStoreOptio
       kind: 'sqlite',
       keys: sqliteKeyStore(db),
       policies: sqlitePolicyStore(db),
-      audit: sqliteAuditStore(db, (records) => auditThread.insertBatch(records)),
+      audit: sqliteAuditStore(db, auditThread),
       async revisions() {
         const out: Revisions = { keys: 0, policies: 0 };
         for (const row of revisionRows.all()) if (row.scope === 'keys' || row.scope === 'policies') out[row.scope] = row.revision;

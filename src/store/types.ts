@@ -98,6 +98,11 @@ export interface AuditStore {
   query(query: AuditQuery): Promise<AuditPage>;
   /** Total number of records (tests and health checks). */
   count(): Promise<number>;
+  /**
+   * Deletes up to `limit` of the oldest records older than `time` (epoch ms), in one short transaction off the
+   * request path; returns how many it deleted (fewer than `limit`: nothing older is left). Retention calls it in a loop.
+   */
+  pruneBefore(time: number, limit: number): Promise<number>;
 }
 
 /** Counters that grow with every write to keys or policies, by any process sharing the store. */
