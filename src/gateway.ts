@@ -40,8 +40,9 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, store: Store, adminToken: string, logger: Logger): Promise<Gateway> {
   const keys = new KeyRegistry(store.keys);
   const policies = new PolicyRegistry(store.policies, config.strictPolicy);
+  const loadedAt = await store.revisions();
   await Promise.all([keys.load(), policies.load()]);
-  const sync = await startStoreSync(store, keys, policies, config.syncIntervalMs, logger);
+  const sync = await startStoreSync(store, keys, policies, config.syncIntervalMs, logger, loadedAt);
   const auditWriter = new AuditWriter({
     store: store.audit,
     ...config.audit,

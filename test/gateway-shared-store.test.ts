@@ -55,3 +55,26 @@ test('a policy created through one gateway is enforced by the other after its ne
   await b.sync.check();
   assert.equal((await chat(b.url, key, 'mistral-small-latest')).status, 200);
 });
+
+test('only the keys changed since the last sync are reloaded; a deleted key (which cannot be listed as changed) forces a full reload', async () => {
+  const { key, id } = await a.createKey('incremental');
+  assert.equal((await chat(b.url, key)).status, 200);
+  const store = b.store;
+  const before = await store.revisions();
+  await a.admin('DELETE', `/api/v1/keys/${id}`);
+  const changed = await store.keys.changedSince(before.keys);
+  assert.deepEqual(changed.map((k) => [k.id, k.revoked_at !== null]), [[id, true]], 'the revocation, and nothing else');
+  await b.sync.check();
+  assert.equal((await chat(b.url, key)).status, 401);
+
+  const other = await a.createKey('to-delete');
+  assert.equal((await chat(b.url, other.key)).status, 200);
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(`${a.dataDir}/tollgate.db`);
+  db.prepare('DELETE FROM api_keys WHERE id = ?').run(other.id); // an operator's hand, outside the API
+  db.close();
+  const removed = await store.revisions();
+  assert.ok(removed.keysRemoved > before.keysRemoved);
+  await b.sync.check();
+  assert.equal((await chat(b.url, other.key)).status, 401, 'gone from memory too');
+});

@@ -27,6 +27,11 @@ export class KeyRegistry {
     for (const key of await this.store.list()) this.byHash.set(key.hash, key);
   }
 
+  /** Takes in keys another process inserted or changed (revoked), without reloading the rest. */
+  apply(changed: readonly ApiKeyRecord[]): void {
+    for (const key of changed) this.byHash.set(key.hash, key);
+  }
+
   async authenticate(secret: string | undefined, now: number): Promise<AuthResult> {
     if (!secret) {
       return {

@@ -87,6 +87,24 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER policies_delete AFTER DELETE ON policies BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'policies'; END;
     `,
   },
+  {
+    version: 3,
+    name: 'per-key revisions, for incremental key sync',
+    // Each key row carries the keys revision of its last write, so a gateway reloads only the keys changed since the
+    // revision it has. A deleted row cannot be listed that way: deletes also bump 'keys_removed', which means reload all.
+    // The update trigger names the columns it watches, so its own write of `revision` does not fire it again.
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX api_keys_revision ON api_keys (revision);
+      INSERT INTO revisions (scope, revision) VALUES ('keys_removed', 0);
+      DROP TRIGGER api_keys_insert;
+      DROP TRIGGER api_keys_update;
+      DROP TRIGGER api_keys_delete;
+      CREATE TRIGGER api_keys_insert AFTER INSERT ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'keys'; UPDATE api_keys SET revision = (SELECT revision FROM revisions WHERE scope = 'keys') WHERE rowid = NEW.rowid; END;
+      CREATE TRIGGER api_keys_update AFTER UPDATE OF id, name, prefix, hash, attributes, created_at, expires_at, revoked_at ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope = 'keys'; UPDATE api_keys SET revision = (SELECT revision FROM revisions WHERE scope = 'keys') WHERE rowid = NEW.rowid; END;
+      CREATE TRIGGER api_keys_delete AFTER DELETE ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope IN ('keys', 'keys_removed'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

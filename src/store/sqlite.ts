@@ -46,8 +46,11 @@ export async function openSqliteStore(dataDir: string, options: SqliteStoreOptio
       policies: sqlitePolicyStore(db),
       audit: sqliteAuditStore(db, auditThread),
       async revisions() {
-        const out: Revisions = { keys: 0, policies: 0 };
-        for (const row of revisionRows.all()) if (row.scope === 'keys' || row.scope === 'policies') out[row.scope] = row.revision;
+        const out: Revisions = { keys: 0, policies: 0, keysRemoved: 0 };
+        for (const row of revisionRows.all()) {
+          if (row.scope === 'keys' || row.scope === 'policies') out[row.scope] = row.revision;
+          else if (row.scope === 'keys_removed') out.keysRemoved = row.revision;
+        }
         return out;
       },
       async close() {
@@ -81,6 +84,7 @@ function sqliteKeyStore(db: Database.Database): KeyStore {
   const byId = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`);
   const byHash = db.prepare<[string], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`);
   const all = db.prepare<[], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
+  const changed = db.prepare<[number], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE revision > ?`);
   // A key keeps its first revocation time: revoking again does not rewrite history.
   const revoke = db.prepare<[number, string], KeyRow>(
     `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING ${KEY_COLUMNS}`,
@@ -100,6 +104,9 @@ function sqliteKeyStore(db: Database.Database): KeyStore {
     },
     async list() {
       return all.all().map(keyFromRow);
+    },
+    async changedSince(revision) {
+      return changed.all(revision).map(keyFromRow);
     },
     async revoke(id, at) {
       const row = revoke.get(at, id);

@@ -79,6 +79,8 @@ export interface KeyStore {
   get(id: string): Promise<ApiKeyRecord | null>;
   findByHash(hash: string): Promise<ApiKeyRecord | null>;
   list(): Promise<ApiKeyRecord[]>; // oldest first
+  /** Keys inserted or changed after keys revision `revision` (Revisions.keys), in no particular order. */
+  changedSince(revision: number): Promise<ApiKeyRecord[]>;
   /** Marks the key revoked at `at`; returns the updated record, or null when no such key. */
   revoke(id: string, at: number): Promise<ApiKeyRecord | null>;
 }
@@ -109,6 +111,8 @@ export interface AuditStore {
 export interface Revisions {
   keys: number;
   policies: number;
+  /** Grows when a key is deleted (a change `changedSince` cannot list): reload every key. */
+  keysRemoved: number;
 }
 
 export interface Store {
