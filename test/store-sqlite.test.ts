@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidAuditQueryError, InvalidCursorError, encodeCursor, planAuditQuery } from '../src/store/audit-query.js';
+import { AuditThread } from '../src/store/audit-thread.js';
 import { buildAuditSelect } from '../src/store/sqlite-audit.js';
 import { LATEST_SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../src/store/sqlite.js';
@@ -347,4 +348,21 @@ test('pruneBefore deletes the oldest records older than a time, at most `limit` 
     const left = (await store.audit.query({ limit: 100 })).records.map((r) => r.time);
     assert.deepEqual(left, [1_024, 1_023, 1_022, 1_021, 1_020], 'records at or after the time stay');
   });
+});
+
+test('audit queries run on a read-only connection of their own (a thread, not the event loop)', async () => {
+  const dir = tempDir();
+  try {
+    const store = await openSqliteStore(dir);
+    await store.audit.insertBatch([auditRecord('q1', 1_000)]);
+    const reader = new AuditThread({ file: join(dir, SQLITE_FILE_NAME), busyTimeoutMs: 100, readonly: true, fsyncCommits: false });
+    assert.deepEqual(await reader.select('SELECT id FROM audit_records', []), [{ id: 'q1' }]);
+    await assert.rejects(reader.select("DELETE FROM audit_records WHERE id = 'q1' RETURNING id", []), /readonly/);
+    await assert.rejects(reader.insertBatch([auditRecord('q2', 2_000)]), /does not write/);
+    await reader.close();
+    assert.equal(await store.audit.count(), 1);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,30 +1,53 @@
 /**
- * Worker thread that writes audit batches to SQLite on its own connection, so the gateway's event loop never runs
- * an INSERT or a retention DELETE. Messages in: `{ id, records }` or `{ id, pruneBefore, limit }`; out: `{ id, changes }`
- * or `{ id, error }`.
+ * A worker thread with its own SQLite connection for the audit table, so the gateway's event loop never runs an
+ * audit statement: the writer thread commits batches and prunes (retention); the reader thread, on a read-only
+ * connection (WAL: it never blocks the writer, nor the writer it), runs the audit queries.
+ * Messages in: `{ id, ...AuditJob }`; out: `{ id, result }` or `{ id, error }`.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { prepareAuditInsert, prepareAuditPrune } from './sqlite-audit.js';
 import type { AuditRecord } from './types.js';
 
-type Job = { id: number; records: AuditRecord[] } | { id: number; pruneBefore: number; limit: number };
+export interface AuditThreadOptions {
+  file: string;
+  busyTimeoutMs: number;
+  /** The reader: a read-only connection that only runs SELECTs. */
+  readonly: boolean;
+  /** Commits fsynced before they return (sync audit durability). */
+  fsyncCommits: boolean;
+}
 
-const { file, busyTimeoutMs, fsyncCommits } = workerData as { file: string; busyTimeoutMs: number; fsyncCommits: boolean };
-const db = new Database(file);
-db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-db.pragma(fsyncCommits ? 'synchronous = FULL' : 'synchronous = NORMAL');
-const insertAll = prepareAuditInsert(db);
-const prune = prepareAuditPrune(db);
+export type AuditJob = { records: AuditRecord[] } | { pruneBefore: number; limit: number } | { select: string; params: (string | number)[] };
 
-parentPort!.on('message', (job: Job) => {
-  const { id } = job;
-  try {
+const options = workerData as AuditThreadOptions | undefined;
+if (parentPort && options) serve(options);
+
+function serve({ file, busyTimeoutMs, readonly, fsyncCommits }: AuditThreadOptions): void {
+  const db = new Database(file, { readonly, fileMustExist: true });
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  if (!readonly) db.pragma(fsyncCommits ? 'synchronous = FULL' : 'synchronous = NORMAL');
+  const insertAll = readonly ? null : prepareAuditInsert(db);
+  const prune = readonly ? null : prepareAuditPrune(db);
+  const selects = new Map<string, Database.Statement<(string | number)[]>>();
+  const run = (job: AuditJob): unknown => {
+    if ('select' in job) {
+      let statement = selects.get(job.select);
+      if (!statement) selects.set(job.select, (statement = db.prepare<(string | number)[]>(job.select)));
+      return statement.all(...job.params);
+    }
+    if (!insertAll || !prune) throw new Error('the audit reader thread does not write');
     if ('records' in job) {
       insertAll(job.records);
-      parentPort!.postMessage({ id, changes: job.records.length });
-    } else parentPort!.postMessage({ id, changes: prune(job.pruneBefore, job.limit) });
-  } catch (err) {
-    parentPort!.postMessage({ id, error: (err as Error).message });
-  }
-});
+      return job.records.length;
+    }
+    return prune(job.pruneBefore, job.limit);
+  };
+  parentPort!.on('message', ({ id, ...job }: { id: number } & AuditJob) => {
+    try {
+      parentPort!.postMessage({ id, result: run(job) });
+    } catch (err) {
+      parentPort!.postMessage({ id, error: (err as Error).message });
+    }
+  });
+}

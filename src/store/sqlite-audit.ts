@@ -3,6 +3,7 @@
  */
 import type Database from 'better-sqlite3';
 import { planAuditQuery, toAuditPage, type AuditQueryPlan } from './audit-query.js';
+import type { AuditThread } from './audit-thread.js';
 import type { AuditRecord, AuditStore } from './types.js';
 
 /** Every AuditRecord field is a column of the same name; as a Record, a new field without a column fails to compile. */
@@ -123,33 +124,29 @@ export function prepareAuditInsert(db: Database.Database): (records: AuditRecord
   });
 }
 
-/**
- * Queries run on `db`; batches are written and old records pruned by `writer`, which the store runs on a worker
- * thread so the request path never waits on SQLite.
- */
-export function sqliteAuditStore(
-  db: Database.Database,
-  writer: { insertBatch(records: AuditRecord[]): Promise<void>; pruneBefore(time: number, limit: number): Promise<number> },
-): AuditStore {
-  const countAll = db.prepare<[], number>('SELECT COUNT(*) FROM audit_records').pluck();
-  // The SELECT depends on which filters are set (at most a few hundred shapes): prepare each shape once.
-  const selects = new Map<string, Database.Statement<(string | number)[], AuditRow>>();
+/** The audit threads a SQLite audit store runs on (src/store/audit-thread.ts). */
+export interface AuditThreads {
+  writer: Pick<AuditThread, 'insertBatch' | 'pruneBefore'>;
+  reader: Pick<AuditThread, 'select'>;
+}
 
+/**
+ * Batches are written and old records pruned on the writer thread, queries run on the reader thread: the request
+ * path's event loop only builds the SELECT (pure, src/store/audit-query.ts) and maps the rows.
+ */
+export function sqliteAuditStore({ writer, reader }: AuditThreads): AuditStore {
   return {
     insertBatch: (records) => writer.insertBatch(records),
     pruneBefore: (time, limit) => writer.pruneBefore(time, limit),
     async query(query) {
       const plan = planAuditQuery(query);
       const { sql, params } = buildAuditSelect(plan);
-      let select = selects.get(sql);
-      if (!select) {
-        select = db.prepare<(string | number)[], AuditRow>(sql);
-        selects.set(sql, select);
-      }
-      return toAuditPage(select.all(...params).map(fromRow), plan);
+      const rows = await reader.select<AuditRow>(sql, params);
+      return toAuditPage(rows.map(fromRow), plan);
     },
     async count() {
-      return countAll.get() ?? 0;
+      const [row] = await reader.select<{ n: number }>('SELECT COUNT(*) AS n FROM audit_records', []);
+      return row?.n ?? 0;
     },
   };
 }

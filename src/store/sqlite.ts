@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AuditInsertThread } from './audit-insert-thread.js';
+import { AuditThread } from './audit-thread.js';
 import { sqliteAuditStore } from './sqlite-audit.js';
 import { migrate } from './sqlite-schema.js';
 import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Revisions, Store } from './types.js';
@@ -38,13 +38,15 @@ export async function openSqliteStore(dataDir: string, options: SqliteStoreOptio
     // In WAL mode NORMAL is corruption-safe; a power loss may only drop the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    const auditThread = new AuditInsertThread(file, BUSY_TIMEOUT_MS, options.fsyncAuditCommits ?? false);
+    const fsyncCommits = options.fsyncAuditCommits ?? false;
+    const auditWriter = new AuditThread({ file, busyTimeoutMs: BUSY_TIMEOUT_MS, readonly: false, fsyncCommits });
+    const auditReader = new AuditThread({ file, busyTimeoutMs: BUSY_TIMEOUT_MS, readonly: true, fsyncCommits });
     const revisionRows = db.prepare<[], { scope: string; revision: number }>('SELECT scope, revision FROM revisions');
     const store: Store = {
       kind: 'sqlite',
       keys: sqliteKeyStore(db),
       policies: sqlitePolicyStore(db),
-      audit: sqliteAuditStore(db, auditThread),
+      audit: sqliteAuditStore({ writer: auditWriter, reader: auditReader }),
       async revisions() {
         const out: Revisions = { keys: 0, policies: 0, keysRemoved: 0 };
         for (const row of revisionRows.all()) {
@@ -55,7 +57,7 @@ export async function openSqliteStore(dataDir: string, options: SqliteStoreOptio
       },
       async close() {
         if (!db.open) return;
-        await auditThread.close();
+        await Promise.all([auditWriter.close(), auditReader.close()]);
         // Refreshes the statistics the planner uses to pick the most selective index when several filters are set.
         db.pragma('optimize');
         db.close();
