@@ -4,8 +4,8 @@
  * are appended to a spill file in the data dir (replayed at the next start), so nothing is dropped silently.
  * `accepting` tells the gateway whether to keep serving (fail-closed mode stops new work while audit is unhealthy).
  *
- * Durability (CZ_GATEWAY_AUDIT_DURABILITY): `batch` writes a record within one flush interval of its answer, so a
- * SIGKILL loses the records of that interval. `sync` hands each record back as a promise that resolves once it is
+ * Durability (CZ_GATEWAY_AUDIT_DURABILITY): `batch` writes a record within a flush interval of its answer, so a
+ * SIGKILL loses the records of about the last two intervals (one queued, one being written). `sync` hands each record back as a promise that resolves once it is
  * durable (committed, or appended and fsynced to the spill file when the store is failing), and the exchange ends
  * the response only then: group commit, one write for every record that arrived while the previous one ran.
  */
