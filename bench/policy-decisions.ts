@@ -1,15 +1,37 @@
 /**
- * Policy engine micro-benchmark: decisions/s and median/p99 latency per decision for realistic random policy sets of
- * 10, 100 and 1,000 rules (seeded, so runs are comparable). Run: node dist/bench/policy-decisions.js
+ * Policy engine micro-benchmark: decisions/s and median/p99 latency per decision for random policy sets of 10 to
+ * 10,000 rules (seeded, so runs are comparable), in two shapes:
+ *  - "org": the population grows with the rule set, as in a deployment that size: a 10,000-rule set is ~1,300
+ *    policies for 1,000 keys in 100 teams, 50 agents and 28 tools; most policies are scoped to a team or to keys.
+ *  - "dense": the same 50 keys, 10 teams and 8 tools whatever the size, and most policies global: at 10,000 rules a
+ *    tool call has ~100 rules on its own resource. A stress case, not a deployment.
+ * Run: node dist/bench/policy-decisions.js
  */
 import { pathToFileURL } from 'node:url';
 import { compilePolicies, type EvalRequest, type NamedPolicy, type Rule } from '../src/policy/index.js';
 
 const PROVIDERS = ['mistral', 'openai', 'deepseek', 'anthropic', 'groq'];
 const MODELS = ['mistral-large-latest', 'mistral-medium-latest', 'mistral-small-latest', 'gpt-4o', 'gpt-4o-mini', 'deepseek-chat', 'claude-sonnet', 'llama-3.1-70b'];
-const TOOLS = ['send_email', 'search_web', 'read_file', 'delete_file', 'delete_user', 'create_ticket', 'run_sql', 'get_weather'];
-const TEAMS = ['payments', 'search', 'support', 'ml', 'growth', 'infra', 'legal', 'data', 'mobile', 'web'];
-const KEYS = Array.from({ length: 50 }, (_, i) => ({ id: `key_${i.toString(16).padStart(4, '0')}`, attributes: { team: TEAMS[i % TEAMS.length] as string, env: i % 3 === 0 ? 'prod' : 'dev' } }));
+const BASE_TOOLS = ['send_email', 'search_web', 'read_file', 'delete_file', 'delete_user', 'create_ticket', 'run_sql', 'get_weather'];
+const BASE_TEAMS = ['payments', 'search', 'support', 'ml', 'growth', 'infra', 'legal', 'data', 'mobile', 'web'];
+
+export type Shape = 'org' | 'dense';
+
+/** Who sends requests and what policies talk about, for a rule set of `rules` rules in the given shape. */
+function population(shape: Shape, rules: number) {
+  const grow = shape === 'org';
+  const teams = [...BASE_TEAMS, ...Array.from({ length: grow ? Math.max(0, Math.round(rules / 100) - 10) : 0 }, (_, i) => `team-${i}`)];
+  const tools = [...BASE_TOOLS, ...Array.from({ length: grow ? Math.round(rules / 500) : 0 }, (_, i) => `tool_${i}`)];
+  const keyCount = grow ? Math.max(50, Math.round(rules / 10)) : 50;
+  const keys = Array.from({ length: keyCount }, (_, i) => ({
+    id: `key_${i.toString(16).padStart(4, '0')}`,
+    attributes: { team: teams[i % teams.length] as string, env: i % 3 === 0 ? 'prod' : 'dev' },
+  }));
+  const agents = Array.from({ length: grow ? Math.max(5, Math.round(rules / 200)) : 5 }, (_, i) => `agent-${i}`);
+  // Share of policies that apply to every key, to some keys by id, to some teams.
+  const scopes = grow ? ([0.2, 0.4, 0.4] as const) : ([0.6, 0.2, 0.2] as const);
+  return { teams, tools, keys, agents, scopes };
+}
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
@@ -22,8 +44,9 @@ function prng(seed: number): () => number {
   };
 }
 
-function generator(seed: number) {
+export function generator(seed: number, shape: Shape = 'dense', size = seed) {
   const random = prng(seed);
+  const { teams: TEAMS, tools: TOOLS, keys: KEYS, agents: AGENTS, scopes: SCOPES } = population(shape, size);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const weighted = <T>(choices: readonly (readonly [number, T])[]): T => {
     let r = random();
@@ -48,6 +71,7 @@ function generator(seed: number) {
       const resource = weighted([[0.5, `${provider}/tools/${pick(TOOLS)}`], [0.2, `${provider}/tools/delete_*`], [0.3, `*/tools/${pick(TOOLS)}`]] as const);
       if (resource.endsWith('send_email') && random() < 0.5) conditions['not_only_tool.args.to'] = '*@example.com';
       if (random() < 0.2 || (effect === 'deny' && Object.keys(conditions).length === 0)) conditions['key.env'] = 'prod';
+      if (random() < 0.1) conditions.agent_id = sample(AGENTS, 1 + Math.floor(random() * 2));
       return { effect, action, resource, ...(Object.keys(conditions).length ? { conditions } : {}) };
     }
     const resource = weighted([[0.4, `${provider}/*`], [0.4, `${provider}/${pick(MODELS)}`], [0.1, '*'], [0.1, `${provider}/${pick(MODELS).slice(0, 4)}*`]] as const);
@@ -55,7 +79,8 @@ function generator(seed: number) {
     const extra = effect === 'deny' ? weighted([[0.8, 1], [0.2, 2]] as const) : weighted([[0.4, 0], [0.45, 1], [0.15, 2]] as const);
     for (let i = 0; i < extra; i++) {
       weighted<() => void>([
-        [0.3, () => (conditions.model = sample(MODELS, 2 + Math.floor(random() * 2)))],
+        [0.25, () => (conditions.model = sample(MODELS, 2 + Math.floor(random() * 2)))],
+        [0.05, () => (conditions.agent_id = sample(AGENTS, 1 + Math.floor(random() * 2)))],
         [0.25, () => (conditions.max_tokens_gt = pick([1024, 4096, 8192, 16384]))],
         [0.1, () => (conditions.temperature_lte = pick([0.2, 0.7, 1]))],
         [0.1, () => (conditions['key.env'] = pick(['prod', 'dev']))],
@@ -74,9 +99,9 @@ function generator(seed: number) {
     for (let made = 0; made < ruleCount; ) {
       const size = Math.min(ruleCount - made, 5 + Math.floor(random() * 6));
       const scope = weighted([
-        [0.6, undefined],
-        [0.2, { key_ids: sample(KEYS, 1 + Math.floor(random() * 3)).map((k) => k.id) }],
-        [0.2, { key_attributes: { team: sample(TEAMS, 1 + Math.floor(random() * 2)) } }],
+        [SCOPES[0], undefined],
+        [SCOPES[1], { key_ids: sample(KEYS, 1 + Math.floor(random() * 3)).map((k) => k.id) }],
+        [SCOPES[2], { key_attributes: { team: sample(TEAMS, 1 + Math.floor(random() * 2)) } }],
       ] as const);
       const rules = Array.from({ length: size }, rule);
       out.push({ id: `pol_${out.length}`, document: { name: `policy-${out.length}`, ...(scope ? { scope } : {}), rules } });
@@ -92,36 +117,48 @@ function generator(seed: number) {
   function request(): EvalRequest {
     const key = pick(KEYS);
     const provider = pick(PROVIDERS);
+    const agent = random() < 0.6 ? { agent_id: pick(AGENTS) } : {};
     const kind = weighted([[0.7, 'chat'], [0.2, 'tool'], [0.1, 'models']] as const);
-    if (kind === 'models') return { action: 'llm:models.list', resource: `${provider}/*`, provider, key };
+    if (kind === 'models') return { action: 'llm:models.list', resource: `${provider}/*`, provider, key, ...agent };
     if (kind === 'tool') {
       const name = pick(TOOLS);
       const to = random() < 0.7 ? 'alice@example.com' : 'mallory@evil.test';
-      return { action: 'tool:call', resource: `${provider}/tools/${name}`, provider, key, tool: { name, arguments: { to, subject: text(5) } } };
+      return { action: 'tool:call', resource: `${provider}/tools/${name}`, provider, key, ...agent, tool: { name, arguments: { to, subject: text(5) } } };
     }
     const model = pick(MODELS);
     const messages = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: text(20 + Math.floor(random() * 40)) }));
     const body = { model, messages, max_tokens: pick([256, 1024, 4096, 10000]), temperature: pick([0, 0.3, 0.7, 1.2]), stream: random() < 0.5 };
-    return { action: 'llm:chat.completions', resource: `${provider}/${model}`, provider, key, body };
+    return { action: 'llm:chat.completions', resource: `${provider}/${model}`, provider, key, ...agent, body };
   }
 
   return { policies, request };
 }
 
 export interface BenchRow {
+  shape: Shape;
   rules: number;
   policies: number;
   decisionsPerSecond: number;
   medianMicros: number;
   p99Micros: number;
+  /** Tool-call decisions alone: the requests with the most rules on their resource. */
+  toolMedianMicros: number;
   allowShare: number;
 }
 
-export function benchPolicyDecisions(ruleCounts: readonly number[] = [10, 100, 1000], samples = 100_000): BenchRow[] {
-  return ruleCounts.map((ruleCount) => {
-    const gen = generator(ruleCount);
-    const policies = gen.policies(ruleCount);
-    const snapshot = compilePolicies(policies);
+export const DEFAULT_SETS: readonly (readonly [Shape, number])[] = [
+  ['org', 10],
+  ['org', 100],
+  ['org', 1000],
+  ['org', 10_000],
+  ['dense', 1000],
+  ['dense', 10_000],
+];
+
+export function benchPolicyDecisions(sets: readonly (readonly [Shape, number])[] = DEFAULT_SETS, samples = 100_000): BenchRow[] {
+  return sets.map(([shape, ruleCount]) => {
+    const gen = generator(ruleCount, shape);
+    const snapshot = compilePolicies(gen.policies(ruleCount));
     const requests = Array.from({ length: 4096 }, gen.request);
     let allowed = 0;
     for (let i = 0; i < samples; i++) snapshot.evaluate(requests[i % requests.length] as EvalRequest); // warm-up
@@ -131,32 +168,39 @@ export function benchPolicyDecisions(ruleCounts: readonly number[] = [10, 100, 1
     const elapsedNs = Number(process.hrtime.bigint() - started);
 
     const timings = new Float64Array(samples);
+    const toolTimings: number[] = [];
     for (let i = 0; i < samples; i++) {
       const request = requests[i % requests.length] as EvalRequest;
       const t0 = process.hrtime.bigint();
       snapshot.evaluate(request);
       timings[i] = Number(process.hrtime.bigint() - t0);
+      if (request.action === 'tool:call') toolTimings.push(timings[i] as number);
     }
     timings.sort();
+    toolTimings.sort((a, b) => a - b);
     return {
+      shape,
       rules: snapshot.ruleCount,
       policies: snapshot.policyCount,
       decisionsPerSecond: Math.round(samples / (elapsedNs / 1e9)),
       medianMicros: (timings[Math.floor(samples / 2)] ?? 0) / 1000,
       p99Micros: (timings[Math.floor(samples * 0.99)] ?? 0) / 1000,
+      toolMedianMicros: (toolTimings[Math.floor(toolTimings.length / 2)] ?? 0) / 1000,
       allowShare: allowed / samples,
     };
   });
 }
 
 function printTable(rows: BenchRow[]): void {
-  const header = ['rules', 'policies', 'decisions/s', 'median µs', 'p99 µs', 'allowed'];
+  const header = ['shape', 'rules', 'policies', 'decisions/s', 'median µs', 'p99 µs', 'tool call median µs', 'allowed'];
   const lines = rows.map((r) => [
+    r.shape,
     String(r.rules),
     String(r.policies),
     r.decisionsPerSecond.toLocaleString('en-US'),
     r.medianMicros.toFixed(2),
     r.p99Micros.toFixed(2),
+    r.toolMedianMicros.toFixed(2),
     `${(r.allowShare * 100).toFixed(0)}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));

@@ -68,6 +68,12 @@ function readFact(name: string, req: EvalRequest): unknown {
       return Array.isArray(body.tools) ? body.tools.map((t: { function: { name: string } }) => t.function.name) : [];
     case 'key.team':
       return req.key?.attributes.team;
+    case 'key.id':
+      return req.key?.id;
+    case 'agent_id':
+      return req.agent_id;
+    case 'provider':
+      return req.provider;
     case 'prompt':
       if (!body || !Array.isArray(body.messages)) return undefined;
       return body.messages.map((m: { content: string }) => m.content).join('\n');
@@ -215,6 +221,8 @@ const condition: fc.Arbitrary<[string, unknown]> = fc.oneof(
   fc.tuple(fc.constantFrom('max_tokens_gt', 'max_tokens_lt', 'max_tokens_eq', 'not_max_tokens_gt'), oneOrMany(smallInt)),
   fc.tuple(fc.constantFrom('tools', 'not_tools', 'only_tools', 'not_only_tools'), oneOrMany(toolPattern)),
   fc.tuple(fc.constantFrom('key.team', 'not_key.team'), oneOrMany(fc.constantFrom('x', 'y', '*'))),
+  // Exact matches on these facts are what the index files rules under; globs and not_ forms are not.
+  fc.tuple(fc.constantFrom('key.id', 'agent_id', 'provider', 'not_agent_id'), oneOrMany(fc.constantFrom('k1', 'g1', 'g2', 'p1', 'P1', 'g*'))),
   fc.tuple(fc.constant('stream'), fc.boolean()),
   fc.tuple(fc.constantFrom('prompt_contains', 'not_prompt_contains'), oneOrMany(fc.constantFrom('HELLO', 'bye'))),
   fc.tuple(fc.constantFrom('tool.args.to', 'only_tool.args.to', 'not_only_tool.args.to', 'not_tool.args.to'), oneOrMany(recipientPattern)),
@@ -260,7 +268,10 @@ const policy: fc.Arbitrary<PolicyDocument> = fc
     rules: rules.map((r, i) => (rules.findIndex((o) => o.id === r.id) === i ? r : { ...r, id: undefined })).map(({ id, ...r }) => (id === undefined ? r : { id, ...r })) as Rule[],
   }));
 
-const policies = fc.array(policy, { minLength: 0, maxLength: 4 }).map((ps) => ps.map((p, i) => ({ ...p, name: `policy-${i}` })));
+const policySet = (maxLength: number) => fc.array(policy, { minLength: 0, maxLength }).map((ps) => ps.map((p, i) => ({ ...p, name: `policy-${i}` })));
+const policies = policySet(4);
+// Enough rules that candidate groups reach the size at which the engine indexes them by tail, key, model, agent...
+const manyPolicies = policySet(60);
 
 const body = fc.record(
   {
@@ -291,6 +302,8 @@ const request: fc.Arbitrary<EvalRequest> = fc
       resource: fc.oneof(text(['a', 'A', 'b', '/'], 0, 5), fc.constantFrom('a/b', 'A/B', 'a/B')),
       body,
       key: fc.record({ id: fc.constantFrom('k1', 'k2', 'k3'), attributes: fc.record({ team: fc.constantFrom('x', 'y', 'z') }, { requiredKeys: [] }) }),
+      agent_id: fc.constantFrom('g1', 'g2', 'g3'),
+      provider: fc.constantFrom('p1', 'p2'),
       tool: toolFacts,
       now: fc.constantFrom(Date.UTC(2025, 0, 6, 5, 59), Date.UTC(2025, 0, 7, 9, 30), Date.UTC(2025, 0, 11, 18, 0), Date.UTC(2025, 0, 12, 23, 59)),
     },
@@ -325,6 +338,18 @@ describe('compiled engine vs naive reference', () => {
         }
       }),
       { numRuns: 2500 },
+    );
+  });
+
+  it('agrees on large policy sets, where rules are indexed beyond action and resource head', () => {
+    fc.assert(
+      fc.property(manyPolicies, fc.array(request, { minLength: 1, maxLength: 12 }), (docs, requests) => {
+        const snapshot = compilePolicies(docs.map((document, i) => ({ id: `pol_${i}`, document })));
+        for (const req of requests) {
+          assert.deepEqual(comparable(snapshot.evaluate(req)), referenceEvaluate(docs, req, false));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

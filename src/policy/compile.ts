@@ -1,7 +1,14 @@
 /**
  * Compiles validated policies into an immutable snapshot that evaluates requests without re-reading any policy:
- * patterns become matchers, conditions closures, and rules are indexed by exact action and by resource head (the
- * literal text up to the first "/", case-folded), so a request only tests the rules that could match it.
+ * patterns become matchers, conditions closures, and rules are indexed so a request only tests the rules that could
+ * match it. Two levels: rules are bucketed by exact action and resource head (the literal text up to the first "/",
+ * case-folded); inside a bucket each rule is filed under its most selective other requirement, if it has one: the
+ * resource tail (the literal text after the last "/", case-folded), the key id or a key attribute (scope or
+ * condition), the model, provider or agent id (exact `model` / `provider` / `agent_id` / `key.*` conditions). A
+ * request looks up its own value of each, so at 10,000 rules it tests tens of rules, not thousands.
+ *
+ * Policies compile one at a time (compilePolicy) and a snapshot is assembled from compiled policies (snapshotOf), so
+ * a registry that changes one policy recompiles only that one.
  *
  * Tool names: in a policy with tool_names "case_insensitive" (the default), a tool:call request's resource is matched
  * case-folded against the rule's case-folded resource patterns (both folded once: patterns here, the resource by the
@@ -11,11 +18,13 @@
  * (the first one decides); otherwise the first matching allow/warn/audit rule decides an allow; otherwise deny.
  */
 import { compileCondition, render, type CompiledCondition } from './condition-compile.js';
+import type { ConditionSpec } from './condition-spec.js';
 import { EvalContext } from './eval-context.js';
+import { KEY_ATTRIBUTE_PREFIX, resolveFact } from './facts.js';
 import { compileAnyOf, foldCase, isGlob, literalPrefix, type StringMatcher } from './glob.js';
 import { ENGINE_UNAVAILABLE, NO_POLICY, NO_RULE_MATCH, OBSERVE_MODE_NO_POLICY, RULE_MATCH } from './reason-codes.js';
 import type { CompileOptions, Decision, DecisionWarning, Effect, EvalRequest, NamedPolicy, PolicySnapshot } from './types.js';
-import { checkPolicy, type CheckedPolicy, type CheckedRule, type CheckedScope } from './validate.js';
+import { checkPolicy, type CheckedRule, type CheckedScope } from './validate.js';
 
 type ScopeTest = (ctx: EvalContext) => boolean;
 
@@ -39,11 +48,40 @@ interface CompiledRule {
   conditions: CompiledCondition[];
   /** As written, for the reason text. */
   explained: CompiledCondition[];
+  /** Necessary conditions the index can file the rule under (resource tail, key, model...). */
+  requirements: Requirement[];
+}
+
+/**
+ * A necessary condition of a rule: the request's value of `dimension` (see DIMENSION_READERS) is one of `values`.
+ * Rules are filed under one of these in the index; the rule's own tests still check everything.
+ */
+interface Requirement {
+  dimension: string;
+  values: string[];
+}
+
+/** A rule's place in one snapshot's evaluation order (policy order, then rule index). */
+interface Entry {
+  rule: CompiledRule;
+  order: number;
+}
+
+/** The candidate rules of one effect group: those filed under no requirement, then per dimension by value. */
+interface Partition {
+  rest: Entry[];
+  indexes: { read: DimensionReader; byValue: Map<string, Entry[]> }[];
 }
 
 interface Candidates {
-  denies: CompiledRule[];
-  allows: CompiledRule[]; // allow, warn and audit rules
+  denies: Partition;
+  allows: Partition; // allow, warn and audit rules
+}
+
+/** A compiled policy: reusable in any number of snapshots. */
+export interface CompiledPolicy {
+  readonly id: string;
+  readonly rules: readonly CompiledRule[];
 }
 
 export class PolicyCompileError extends Error {
@@ -54,30 +92,45 @@ export class PolicyCompileError extends Error {
 }
 
 export function compilePolicies(policies: NamedPolicy[], options: CompileOptions = {}): PolicySnapshot {
-  const rules: CompiledRule[] = [];
-  for (const { id, document } of policies) {
-    const checked = checkPolicy(document);
-    if (!checked.ok) {
-      const problems = checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-      throw new PolicyCompileError(`policy ${id} is invalid: ${problems}`);
-    }
-    rules.push(...compilePolicy(id, checked.policy));
+  return snapshotOf(policies.map(compilePolicy), options);
+}
+
+/** Throws PolicyCompileError when the document does not validate. */
+export function compilePolicy({ id, document }: NamedPolicy): CompiledPolicy {
+  const checked = checkPolicy(document);
+  if (!checked.ok) {
+    const problems = checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    throw new PolicyCompileError(`policy ${id} is invalid: ${problems}`);
   }
-  return new Snapshot(rules, policies.length, options.strict === true);
-}
-
-function compilePolicy(id: string, policy: CheckedPolicy): CompiledRule[] {
+  const policy = checked.policy;
   const inScope = policy.scope && compileScope(policy.scope);
-  return policy.rules.map((rule) => compileRule(id, policy.document.name, rule, inScope, policy.foldToolNames));
+  const scopeRequirements = policy.scope ? scopeRequirementsOf(policy.scope) : [];
+  const rules = policy.rules.map((rule) => compileRule(id, policy.document.name, rule, inScope, scopeRequirements, policy.foldToolNames));
+  return { id, rules };
 }
 
-function compileRule(policyId: string, policyName: string, rule: CheckedRule, inScope: ScopeTest | null, foldToolNames: boolean): CompiledRule {
+/** Assembles a snapshot from compiled policies, in the order given; costs a pass over the rules, no compilation. */
+export function snapshotOf(policies: readonly CompiledPolicy[], options: CompileOptions = {}): PolicySnapshot {
+  const entries: Entry[] = [];
+  for (const policy of policies) for (const rule of policy.rules) entries.push({ rule, order: entries.length });
+  return new Snapshot(entries, policies.length, options.strict === true);
+}
+
+function compileRule(
+  policyId: string,
+  policyName: string,
+  rule: CheckedRule,
+  inScope: ScopeTest | null,
+  scopeRequirements: Requirement[],
+  foldToolNames: boolean,
+): CompiledRule {
   const actions = rule.action?.map((a) => a.toLowerCase()) ?? null;
   const notActions = rule.notAction?.map((a) => a.toLowerCase()) ?? null;
   const indexable = actions !== null && !actions.some(isGlob);
   const options = { foldToolNames, failClosed: rule.effect === 'deny' };
   const conditions = rule.conditions.map((spec) => compileCondition(spec, options));
   const folded = (patterns: string[] | null) => patterns && patterns.map(foldCase);
+  const tails = resourceTails(rule.resource);
   return {
     policyName,
     policyId,
@@ -92,6 +145,11 @@ function compileRule(policyId: string, policyName: string, rule: CheckedRule, in
     inScope,
     conditions: [...conditions].sort((a, b) => a.cost - b.cost),
     explained: conditions,
+    requirements: [
+      ...(tails ? [{ dimension: TAIL, values: tails }] : []),
+      ...scopeRequirements,
+      ...rule.conditions.flatMap(conditionRequirement),
+    ],
   };
 }
 
@@ -126,6 +184,64 @@ function resourceHead(text: string): string | null {
   return slash < 0 ? null : text.slice(0, slash + 1);
 }
 
+/**
+ * "send_email" for "*\/tools/send_email" and "mistral/tools/send_email": the literal text after a pattern's last "/"
+ * (the whole pattern when it is literal with no "/"), case-folded; null when some pattern has a wildcard there. A
+ * value matching such a pattern ends with "/" + that text, which holds no "/", so the value's own tail is that text.
+ */
+function resourceTails(patterns: string[] | null): string[] | null {
+  if (!patterns) return null;
+  const tails = new Set<string>();
+  for (const p of patterns) {
+    const tail = resourceTail(p);
+    if (isGlob(tail)) return null;
+    tails.add(foldCase(tail));
+  }
+  return [...tails];
+}
+
+function resourceTail(text: string): string {
+  return text.slice(text.lastIndexOf('/') + 1);
+}
+
+/** key_ids alone require the key id; key_attributes alone require each attribute; both are an either-or: nothing. */
+function scopeRequirementsOf(scope: CheckedScope): Requirement[] {
+  if (scope.keyIds && scope.keyAttributes.length === 0) return exactRequirement('key.id', scope.keyIds);
+  if (scope.keyIds) return [];
+  return scope.keyAttributes.flatMap(([name, patterns]) => exactRequirement(`key.${name}`, patterns));
+}
+
+/** A plain exact match on an indexed fact (model: [a, b]) requires the request's value to be one of those. */
+function conditionRequirement(spec: ConditionSpec): Requirement[] {
+  if (spec.kind !== 'fact' || spec.op !== 'match' || spec.negate || !isIndexedFact(spec.fact.name)) return [];
+  if (!spec.operands.every((o): o is string => typeof o === 'string')) return [];
+  return exactRequirement(spec.fact.name, spec.operands);
+}
+
+function exactRequirement(dimension: string, patterns: string[]): Requirement[] {
+  return patterns.some(isGlob) ? [] : [{ dimension, values: [...new Set(patterns)] }];
+}
+
+type DimensionReader = (ctx: EvalContext) => string | undefined;
+
+const TAIL = 'resource.tail';
+const INDEXED_FACTS = new Set(['model', 'provider', 'agent_id', 'key.id']);
+
+function isIndexedFact(name: string): boolean {
+  return INDEXED_FACTS.has(name) || (name.startsWith(KEY_ATTRIBUTE_PREFIX) && name.length > KEY_ATTRIBUTE_PREFIX.length);
+}
+
+/** How a request reads each dimension: the same fact readers the conditions and scopes use. */
+function dimensionReader(dimension: string): DimensionReader {
+  if (dimension === TAIL) return (ctx) => ctx.foldedResourceTail();
+  const fact = resolveFact(dimension);
+  if (!fact) throw new PolicyCompileError(`no fact ${dimension} to index on`);
+  return (ctx) => {
+    const value = fact.read(ctx);
+    return typeof value === 'string' ? value : undefined;
+  };
+}
+
 /** A key is in scope when its id matches key_ids, or when every attribute listed in key_attributes matches. */
 function compileScope(scope: CheckedScope): ScopeTest {
   const idMatches = scope.keyIds && compileAnyOf(scope.keyIds);
@@ -148,19 +264,33 @@ class Snapshot implements PolicySnapshot {
   readonly ruleCount: number;
   private readonly indexedActions: Set<string>;
   private readonly indexedHeads: Set<string>;
+  /** Distinct required values per dimension: a requirement's selectivity is its share of them. */
+  private readonly distinctValues = new Map<string, number>();
+  private readonly readers = new Map<string, DimensionReader>();
   /** Candidate rules per indexed action ('' = any other) and resource head ('' = any other), built on first use. */
   private readonly candidates = new Map<string, Map<string, Candidates>>();
   /** Request resource head as given -> its index key (folded head, or ''), so the hot path folds no text. Bounded. */
   private readonly headKeys = new Map<string, string>();
 
   constructor(
-    private readonly rules: CompiledRule[],
+    private readonly entries: Entry[],
     readonly policyCount: number,
     private readonly strict: boolean,
   ) {
-    this.ruleCount = rules.length;
-    this.indexedActions = new Set(rules.flatMap((r) => r.exactActions ?? []));
-    this.indexedHeads = new Set(rules.flatMap((r) => r.resourceHeads ?? []));
+    this.ruleCount = entries.length;
+    this.indexedActions = new Set();
+    this.indexedHeads = new Set();
+    const values = new Map<string, Set<string>>();
+    for (const { rule } of entries) {
+      for (const action of rule.exactActions ?? []) this.indexedActions.add(action);
+      for (const head of rule.resourceHeads ?? []) this.indexedHeads.add(head);
+      for (const { dimension, values: required } of rule.requirements) {
+        let seen = values.get(dimension);
+        if (!seen) values.set(dimension, (seen = new Set()));
+        for (const value of required) seen.add(value);
+      }
+    }
+    for (const [dimension, seen] of values) this.distinctValues.set(dimension, seen.size);
   }
 
   evaluate(req: EvalRequest): Decision {
@@ -183,13 +313,16 @@ class Snapshot implements PolicySnapshot {
     const ctx = new EvalContext(req);
     const toolCall = action === TOOL_CALL;
 
-    for (const rule of denies) {
-      if (matches(rule, action, resource, ctx, toolCall)) return ruleDecision('deny', rule, ctx, req, [], false);
+    const denying = inOrder(denies, ctx);
+    for (let entry = denying.next(); entry !== undefined; entry = denying.next()) {
+      if (matches(entry.rule, action, resource, ctx, toolCall)) return ruleDecision('deny', entry.rule, ctx, req, [], false);
     }
     let decider: CompiledRule | null = null;
     let warnings: DecisionWarning[] | null = null;
     let audit = false;
-    for (const rule of allows) {
+    const allowing = inOrder(allows, ctx);
+    for (let entry = allowing.next(); entry !== undefined; entry = allowing.next()) {
+      const rule = entry.rule;
       if (decider !== null && rule.effect === 'allow') continue; // adds nothing once an allow is decided
       if (!matches(rule, action, resource, ctx, toolCall)) continue;
       decider ??= rule;
@@ -213,15 +346,62 @@ class Snapshot implements PolicySnapshot {
     }
     let found = byHead.get(headKey);
     if (!found) {
-      const relevant = this.rules.filter(
-        (r) =>
+      const relevant = this.entries.filter(
+        ({ rule: r }) =>
           (r.exactActions === null || r.exactActions.includes(actionKey)) &&
           (r.resourceHeads === null || r.resourceHeads.includes(headKey)),
       );
-      found = { denies: relevant.filter((r) => r.effect === 'deny'), allows: relevant.filter((r) => r.effect !== 'deny') };
+      found = {
+        denies: this.partition(relevant.filter((e) => e.rule.effect === 'deny')),
+        allows: this.partition(relevant.filter((e) => e.rule.effect !== 'deny')),
+      };
       byHead.set(headKey, found);
     }
     return found;
+  }
+
+  /**
+   * Files each entry under its most selective requirement (fewest of the dimension's distinct values) on a dimension
+   * worth a lookup here (at least MIN_INDEXED entries of the group could be filed under it); the rest stay in `rest`.
+   */
+  private partition(entries: Entry[]): Partition {
+    const counts = new Map<string, number>();
+    for (const { rule } of entries) for (const { dimension } of rule.requirements) counts.set(dimension, (counts.get(dimension) ?? 0) + 1);
+    const rest: Entry[] = [];
+    const byDimension = new Map<string, Map<string, Entry[]>>();
+    for (const entry of entries) {
+      const requirement = this.mostSelective(entry.rule.requirements, (dimension) => (counts.get(dimension) ?? 0) >= MIN_INDEXED);
+      if (!requirement) {
+        rest.push(entry);
+        continue;
+      }
+      let byValue = byDimension.get(requirement.dimension);
+      if (!byValue) byDimension.set(requirement.dimension, (byValue = new Map()));
+      for (const value of requirement.values) {
+        let list = byValue.get(value);
+        if (!list) byValue.set(value, (list = []));
+        list.push(entry);
+      }
+    }
+    const indexes = [...byDimension].map(([dimension, byValue]) => ({ read: this.reader(dimension), byValue }));
+    return { rest, indexes };
+  }
+
+  private mostSelective(requirements: Requirement[], eligible: (dimension: string) => boolean): Requirement | null {
+    let best: Requirement | null = null;
+    let bestShare = 1;
+    for (const requirement of requirements) {
+      if (!eligible(requirement.dimension)) continue;
+      const share = requirement.values.length / (this.distinctValues.get(requirement.dimension) ?? 1);
+      if (best === null || share < bestShare) [best, bestShare] = [requirement, share];
+    }
+    return best;
+  }
+
+  private reader(dimension: string): DimensionReader {
+    let read = this.readers.get(dimension);
+    if (!read) this.readers.set(dimension, (read = dimensionReader(dimension)));
+    return read;
   }
 
   private headKey(head: string | null): string {
@@ -236,7 +416,43 @@ class Snapshot implements PolicySnapshot {
   }
 }
 
+/**
+ * The partition's candidates for this request in evaluation order: `rest` and the request's list of each dimension,
+ * merged by order, so the scan stops exactly where a scan over every rule in order would (and so tests the fewest
+ * rules, and triggers expensive facts such as prompt scans no more often).
+ */
+function inOrder(partition: Partition, ctx: EvalContext): EntryCursor {
+  const lists = partition.rest.length > 0 ? [partition.rest] : [];
+  for (const index of partition.indexes) {
+    const value = index.read(ctx);
+    const list = value === undefined ? undefined : index.byValue.get(value);
+    if (list) lists.push(list);
+  }
+  return new EntryCursor(lists);
+}
+
+class EntryCursor {
+  private readonly at: number[];
+
+  constructor(private readonly lists: Entry[][]) {
+    this.at = lists.map(() => 0);
+  }
+
+  next(): Entry | undefined {
+    let best: Entry | undefined;
+    let from = -1;
+    for (let i = 0; i < this.lists.length; i++) {
+      const entry = (this.lists[i] as Entry[])[this.at[i] as number];
+      if (entry !== undefined && (best === undefined || entry.order < best.order)) [best, from] = [entry, i];
+    }
+    if (from >= 0) (this.at[from] as number)++;
+    return best;
+  }
+}
+
 const HEAD_KEY_CACHE_LIMIT = 1024;
+/** Fewer rules than this under one dimension of a candidate group are cheaper to test than to look up. */
+const MIN_INDEXED = 8;
 
 const TOOL_CALL = 'tool:call';
 

@@ -40,6 +40,7 @@ export class EvalContext {
   private foldedToolNamesCache: string[] | null | undefined;
   private foldedToolNameCache: string | null | undefined;
   private foldedResourceCache: string | undefined;
+  private foldedTailCache: string | undefined;
   private argsInvalidCache: boolean | null | undefined;
   private argsCache: Map<string, unknown[] | null> | undefined;
   private timeCache: Map<string, LocalTime | null> | undefined;
@@ -108,6 +109,15 @@ export class EvalContext {
   foldedResource(): string {
     this.foldedResourceCache ??= foldCase(String(this.request.resource));
     return this.foldedResourceCache;
+  }
+
+  /** The text after the resource's last "/" (all of it when it has none) case-folded: the policy index's tail key. */
+  foldedResourceTail(): string {
+    if (this.foldedTailCache === undefined) {
+      const resource = String(this.request.resource);
+      this.foldedTailCache = foldCase(resource.slice(resource.lastIndexOf('/') + 1));
+    }
+    return this.foldedTailCache;
   }
 
   /** Fact tool.args_invalid: the tool call's arguments are not a JSON object; undefined when not a tool call. */

@@ -19,7 +19,7 @@ export { EFFECTS, TOOL_NAME_MODES } from './types.js';
 export { toolCallFacts, toolArgumentsInvalid, type ToolCallFacts } from './tool-call.js';
 export * from './reason-codes.js';
 export { validatePolicy } from './validate.js';
-export { compilePolicies, PolicyCompileError } from './compile.js';
+export { compilePolicies, compilePolicy, snapshotOf, PolicyCompileError, type CompiledPolicy } from './compile.js';
 export { evaluateJsonLine } from './jsonl.js';
 export {
   DETECTOR_NAMES,
