@@ -7,7 +7,12 @@
  *    tool call has ~100 rules on its own resource. A stress case, not a deployment.
  * Run: node dist/bench/policy-decisions.js
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PolicyRegistry } from '../src/governance/policy-registry.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
 import { compilePolicies, type EvalRequest, type NamedPolicy, type Rule } from '../src/policy/index.js';
 
 const PROVIDERS = ['mistral', 'openai', 'deepseek', 'anthropic', 'groq'];
@@ -191,6 +196,59 @@ export function benchPolicyDecisions(sets: readonly (readonly [Shape, number])[]
   });
 }
 
+export interface ChangeRow {
+  rules: number;
+  /** Creating one policy through the registry (store write, compile, snapshot swap), median. */
+  changeMillis: number;
+  /** The decisions right after a change rebuild the candidate groups they use: the extra cost of the first ones. */
+  firstDecisionsMillis: number;
+  /** Compiling the whole set from scratch, as every change did before policies were compiled one at a time. */
+  fullCompileMillis: number;
+}
+
+/** What one policy change costs at each rule-set size ("org" shape), against a SQLite store in a temporary directory. */
+export async function benchPolicyChange(ruleCounts: readonly number[] = [100, 10_000], changes = 15): Promise<ChangeRow[]> {
+  const rows: ChangeRow[] = [];
+  for (const ruleCount of ruleCounts) {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-policies-'));
+    const store = await openSqliteStore(dir);
+    try {
+      const gen = generator(ruleCount, 'org');
+      const policies = gen.policies(ruleCount);
+      for (const [i, p] of policies.entries()) {
+        await store.policies.insert({ id: p.id, name: p.document.name, document: p.document, created_at: i, updated_at: i });
+      }
+      const registry = new PolicyRegistry(store.policies, false);
+      const t0 = performance.now();
+      await registry.load();
+      const fullCompileMillis = performance.now() - t0;
+      const requests = Array.from({ length: 512 }, gen.request);
+      const steady = () => {
+        const started = performance.now();
+        for (const request of requests) registry.decide(request);
+        return performance.now() - started;
+      };
+      steady();
+      const changeTimes: number[] = [];
+      const firstTimes: number[] = [];
+      for (let i = 0; i < changes; i++) {
+        const [extra] = generator(ruleCount + i + 1, 'org', ruleCount).policies(8);
+        const started = performance.now();
+        await registry.create(extra?.document, 1e12 + i);
+        changeTimes.push(performance.now() - started);
+        const first = steady();
+        firstTimes.push(first - steady());
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+      rows.push({ rules: registry.snapshot.ruleCount, changeMillis: median(changeTimes), firstDecisionsMillis: median(firstTimes), fullCompileMillis });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
 function printTable(rows: BenchRow[]): void {
   const header = ['shape', 'rules', 'policies', 'decisions/s', 'median µs', 'p99 µs', 'tool call median µs', 'allowed'];
   const lines = rows.map((r) => [
@@ -212,4 +270,9 @@ function printTable(rows: BenchRow[]): void {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   printTable(benchPolicyDecisions());
+  console.log('');
+  console.log('policy change ("org" shape): create one policy   median ms   first decisions after, extra ms   full compile ms');
+  for (const row of await benchPolicyChange()) {
+    console.log(`  ${String(row.rules).padStart(6)} rules ${row.changeMillis.toFixed(2).padStart(33)} ${row.firstDecisionsMillis.toFixed(2).padStart(33)} ${row.fullCompileMillis.toFixed(1).padStart(17)}`);
+  }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compileGlob } from '../src/policy/glob.js';
-import { compilePolicies, toolCallFacts, type Decision, type EvalRequest, type PolicyDocument, type Rule } from '../src/policy/index.js';
+import { compilePolicies, compilePolicy, snapshotOf, toolCallFacts, type Decision, type EvalRequest, type PolicyDocument, type Rule } from '../src/policy/index.js';
 
 // ---------- the reference evaluator ----------
 
@@ -348,6 +348,31 @@ describe('compiled engine vs naive reference', () => {
         for (const req of requests) {
           assert.deepEqual(comparable(snapshot.evaluate(req)), referenceEvaluate(docs, req, false));
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a snapshot assembled from the one it replaces decides as one built from scratch, after any changes', () => {
+    const edit = fc.record({ kind: fc.constantFrom('insert', 'remove', 'replace'), at: fc.nat(), document: policy });
+    fc.assert(
+      fc.property(manyPolicies, fc.array(edit, { minLength: 1, maxLength: 8 }), fc.array(request, { minLength: 1, maxLength: 10 }), (docs, edits, requests) => {
+        let compiled = docs.map((document, i) => compilePolicy({ id: `pol_${i}`, document }));
+        let snapshot = snapshotOf(compiled);
+        edits.forEach(({ kind, at, document }, n) => {
+          for (const req of requests) snapshot.evaluate(req); // builds the candidate groups the next snapshot inherits
+          const i = compiled.length === 0 ? 0 : at % (compiled.length + (kind === 'insert' ? 1 : 0));
+          const next = compilePolicy({ id: `new_${n}`, document: { ...document, name: `new-${n}` } });
+          compiled =
+            kind === 'insert' || compiled.length === 0
+              ? [...compiled.slice(0, i), next, ...compiled.slice(i)]
+              : kind === 'remove'
+                ? compiled.filter((_, j) => j !== i)
+                : compiled.map((c, j) => (j === i ? next : c));
+          snapshot = snapshotOf(compiled, {}, snapshot);
+          const fresh = snapshotOf(compiled);
+          for (const req of requests) assert.deepEqual(snapshot.evaluate(req), fresh.evaluate(req));
+        });
       }),
       { numRuns: 300 },
     );

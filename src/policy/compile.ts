@@ -7,8 +7,11 @@
  * condition), the model, provider or agent id (exact `model` / `provider` / `agent_id` / `key.*` conditions). A
  * request looks up its own value of each, so at 10,000 rules it tests tens of rules, not thousands.
  *
- * Policies compile one at a time (compilePolicy) and a snapshot is assembled from compiled policies (snapshotOf), so
- * a registry that changes one policy recompiles only that one.
+ * Policies compile one at a time (compilePolicy) and a snapshot is assembled from compiled policies (snapshotOf).
+ * Given the snapshot it replaces, assembly is incremental: rules keep their place in the evaluation order (each policy
+ * holds an interval of it, and a policy added between two others takes part of the gap), candidate groups no change
+ * touches are shared, and the groups a change touches are rebuilt from their previous content, so a change costs in
+ * proportion to the rules it adds or removes and the groups they fall in, not to the whole set.
  *
  * Tool names: in a policy with tool_names "case_insensitive" (the default), a tool:call request's resource is matched
  * case-folded against the rule's case-folded resource patterns (both folded once: patterns here, the resource by the
@@ -70,12 +73,29 @@ interface Entry {
 /** The candidate rules of one effect group: those filed under no requirement, then per dimension by value. */
 interface Partition {
   rest: Entry[];
-  indexes: { read: DimensionReader; byValue: Map<string, Entry[]> }[];
+  indexes: { dimension: string; read: DimensionReader; byValue: Map<string, Entry[]> }[];
 }
 
 interface Candidates {
+  /** Every entry of the group, in order: what a change derives the group's next version from. */
+  relevant: Entry[];
   denies: Partition;
   allows: Partition; // allow, warn and audit rules
+}
+
+/** A policy's place in a snapshot: its rules' orders lie in [lo, hi). */
+interface Placed {
+  policy: CompiledPolicy;
+  lo: number;
+  hi: number;
+  entries: Entry[];
+}
+
+/** What the index knows about the whole set: rules per exact action and per head, distinct required values. */
+interface SetStats {
+  actions: Map<string, number>;
+  heads: Map<string, number>;
+  distinctValues: Map<string, number>;
 }
 
 /** A compiled policy: reusable in any number of snapshots. */
@@ -109,11 +129,32 @@ export function compilePolicy({ id, document }: NamedPolicy): CompiledPolicy {
   return { id, rules };
 }
 
-/** Assembles a snapshot from compiled policies, in the order given; costs a pass over the rules, no compilation. */
-export function snapshotOf(policies: readonly CompiledPolicy[], options: CompileOptions = {}): PolicySnapshot {
-  const entries: Entry[] = [];
-  for (const policy of policies) for (const rule of policy.rules) entries.push({ rule, order: entries.length });
-  return new Snapshot(entries, policies.length, options.strict === true);
+/**
+ * Assembles a snapshot from compiled policies, in the order given; no compilation. With `previous` (the snapshot
+ * this one replaces) it reuses what the change leaves as it was.
+ */
+export function snapshotOf(policies: readonly CompiledPolicy[], options: CompileOptions = {}, previous?: PolicySnapshot): PolicySnapshot {
+  const strict = options.strict === true;
+  const changed = previous instanceof Snapshot && previous.strict === strict ? previous.changedTo(policies) : null;
+  return changed ?? Snapshot.fresh(policies, strict);
+}
+
+function place(policy: CompiledPolicy, lo: number, hi: number): Placed {
+  const step = (hi - lo) / Math.max(1, policy.rules.length);
+  return { policy, lo, hi, entries: policy.rules.map((rule, i) => ({ rule, order: lo + i * step })) };
+}
+
+/** Whether a rule belongs to the candidate group of an action key and a head key ('' = any other). */
+function inGroup(rule: CompiledRule, actionKey: string, headKey: string): boolean {
+  return (rule.exactActions === null || rule.exactActions.includes(actionKey)) && (rule.resourceHeads === null || rule.resourceHeads.includes(headKey));
+}
+
+function countInto(counts: Map<string, number>, keys: readonly string[] | null, by: number): void {
+  for (const key of keys ?? []) {
+    const count = (counts.get(key) ?? 0) + by;
+    if (count > 0) counts.set(key, count);
+    else counts.delete(key);
+  }
 }
 
 function compileRule(
@@ -262,35 +303,125 @@ function compileScope(scope: CheckedScope): ScopeTest {
 
 class Snapshot implements PolicySnapshot {
   readonly ruleCount: number;
-  private readonly indexedActions: Set<string>;
-  private readonly indexedHeads: Set<string>;
-  /** Distinct required values per dimension: a requirement's selectivity is its share of them. */
-  private readonly distinctValues = new Map<string, number>();
+  readonly policyCount: number;
   private readonly readers = new Map<string, DimensionReader>();
   /** Candidate rules per indexed action ('' = any other) and resource head ('' = any other), built on first use. */
   private readonly candidates = new Map<string, Map<string, Candidates>>();
   /** Request resource head as given -> its index key (folded head, or ''), so the hot path folds no text. Bounded. */
   private readonly headKeys = new Map<string, string>();
 
-  constructor(
-    private readonly entries: Entry[],
-    readonly policyCount: number,
-    private readonly strict: boolean,
+  private constructor(
+    private readonly placed: Placed[],
+    readonly strict: boolean,
+    private readonly stats: SetStats,
   ) {
-    this.ruleCount = entries.length;
-    this.indexedActions = new Set();
-    this.indexedHeads = new Set();
+    this.policyCount = placed.length;
+    this.ruleCount = placed.reduce((n, p) => n + p.entries.length, 0);
+  }
+
+  static fresh(policies: readonly CompiledPolicy[], strict: boolean): Snapshot {
+    const placed = policies.map((policy, i) => place(policy, i, i + 1));
+    const stats: SetStats = { actions: new Map(), heads: new Map(), distinctValues: new Map() };
     const values = new Map<string, Set<string>>();
-    for (const { rule } of entries) {
-      for (const action of rule.exactActions ?? []) this.indexedActions.add(action);
-      for (const head of rule.resourceHeads ?? []) this.indexedHeads.add(head);
-      for (const { dimension, values: required } of rule.requirements) {
-        let seen = values.get(dimension);
-        if (!seen) values.set(dimension, (seen = new Set()));
-        for (const value of required) seen.add(value);
+    for (const { policy } of placed) {
+      for (const rule of policy.rules) {
+        countInto(stats.actions, rule.exactActions, 1);
+        countInto(stats.heads, rule.resourceHeads, 1);
+        for (const { dimension, values: required } of rule.requirements) {
+          let seen = values.get(dimension);
+          if (!seen) values.set(dimension, (seen = new Set()));
+          for (const value of required) seen.add(value);
+        }
       }
     }
-    for (const [dimension, seen] of values) this.distinctValues.set(dimension, seen.size);
+    for (const [dimension, seen] of values) stats.distinctValues.set(dimension, seen.size);
+    return new Snapshot(placed, strict, stats);
+  }
+
+  /**
+   * This snapshot changed to `policies`: the policies it already has keep their places, new ones are placed in the
+   * gaps, and the candidate groups are carried over (as they were, or rebuilt from their previous content where the
+   * change adds or removes rules). Null when the places run out of room: then a fresh build renumbers them.
+   */
+  changedTo(policies: readonly CompiledPolicy[]): Snapshot | null {
+    const before = new Map(this.placed.map((p) => [p.policy, p]));
+    const upcoming: number[] = [];
+    let next = Infinity;
+    for (let i = policies.length - 1; i >= 0; i--) {
+      upcoming[i] = next;
+      const kept = before.get(policies[i] as CompiledPolicy);
+      if (kept) next = kept.lo;
+    }
+    const placed: Placed[] = [];
+    const added: Entry[] = [];
+    const staying = new Set<CompiledPolicy>();
+    let floor = -Infinity;
+    for (const [i, policy] of policies.entries()) {
+      const kept = before.get(policy);
+      if (kept) {
+        if (kept.lo < floor || staying.has(policy)) return null;
+        staying.add(policy);
+        placed.push(kept);
+        floor = kept.hi;
+        continue;
+      }
+      const ceiling = upcoming[i] as number;
+      const lo = floor === -Infinity ? (ceiling === Infinity ? 0 : ceiling - 1) : ceiling === Infinity ? floor : floor + (ceiling - floor) / 4;
+      const hi = ceiling === Infinity ? lo + 1 : floor === -Infinity ? ceiling - 0.5 : floor + ((ceiling - floor) * 3) / 4;
+      if (!(hi - lo > 1e-6)) return null;
+      const fresh = place(policy, lo, hi);
+      placed.push(fresh);
+      added.push(...fresh.entries);
+      floor = hi;
+    }
+    const removed = new Set<Entry>();
+    for (const p of this.placed) if (!staying.has(p.policy)) for (const entry of p.entries) removed.add(entry);
+
+    const stats: SetStats = { actions: new Map(this.stats.actions), heads: new Map(this.stats.heads), distinctValues: new Map(this.stats.distinctValues) };
+    for (const [entries, by] of [[removed, -1], [added, 1]] as const) {
+      for (const { rule } of entries) {
+        countInto(stats.actions, rule.exactActions, by);
+        countInto(stats.heads, rule.resourceHeads, by);
+      }
+    }
+    // Selectivity statistics are a heuristic: a dimension new to the set is counted, the others keep their counts.
+    for (const { rule } of added) for (const r of rule.requirements) if (!stats.distinctValues.has(r.dimension)) stats.distinctValues.set(r.dimension, r.values.length);
+
+    const snapshot = new Snapshot(placed, this.strict, stats);
+    snapshot.inherit(this, removed, added);
+    return snapshot;
+  }
+
+  /** Carries over `previous`'s candidate groups that still mean the same, and derives those for new keys. */
+  private inherit(previous: Snapshot, removed: Set<Entry>, added: Entry[]): void {
+    const changed = [...removed, ...added];
+    const derive = (base: Candidates, actionKey: string, headKey: string): Candidates => {
+      const touched = changed.some((e) => inGroup(e.rule, actionKey, headKey));
+      if (!touched) return base;
+      const joining = added.filter((e) => inGroup(e.rule, actionKey, headKey));
+      const isDeny = (e: Entry) => e.rule.effect === 'deny';
+      return {
+        relevant: mergeByOrder(base.relevant.filter((e) => !removed.has(e)), joining),
+        denies: this.changedPartition(base.denies, removed, joining.filter(isDeny)),
+        allows: this.changedPartition(base.allows, removed, joining.filter((e) => !isDeny(e))),
+      };
+    };
+    const actionKeys = ['', ...this.stats.actions.keys()];
+    const headKeys = ['', ...this.stats.heads.keys()];
+    for (const actionKey of actionKeys) {
+      for (const headKey of headKeys) {
+        // The same group in the previous snapshot, else the group a request for a key new to the set used to get
+        // (the "any other" group), which holds every rule of the new group but the ones this change adds.
+        const wasIndexed = (key: string, counts: Map<string, number>) => key === '' || counts.has(key);
+        const baseAction = wasIndexed(actionKey, previous.stats.actions) ? actionKey : '';
+        const baseHead = wasIndexed(headKey, previous.stats.heads) ? headKey : '';
+        const base = previous.candidates.get(baseAction)?.get(baseHead);
+        if (!base) continue; // never used: built on first use
+        let byHead = this.candidates.get(actionKey);
+        if (!byHead) this.candidates.set(actionKey, (byHead = new Map()));
+        byHead.set(headKey, derive(base, actionKey, headKey));
+      }
+    }
   }
 
   evaluate(req: EvalRequest): Decision {
@@ -337,7 +468,7 @@ class Snapshot implements PolicySnapshot {
   }
 
   private candidatesFor(action: string, resource: string): Candidates {
-    const actionKey = this.indexedActions.has(action) ? action : '';
+    const actionKey = this.stats.actions.has(action) ? action : '';
     const headKey = this.headKey(resourceHead(resource));
     let byHead = this.candidates.get(actionKey);
     if (!byHead) {
@@ -346,18 +477,20 @@ class Snapshot implements PolicySnapshot {
     }
     let found = byHead.get(headKey);
     if (!found) {
-      const relevant = this.entries.filter(
-        ({ rule: r }) =>
-          (r.exactActions === null || r.exactActions.includes(actionKey)) &&
-          (r.resourceHeads === null || r.resourceHeads.includes(headKey)),
-      );
-      found = {
-        denies: this.partition(relevant.filter((e) => e.rule.effect === 'deny')),
-        allows: this.partition(relevant.filter((e) => e.rule.effect !== 'deny')),
-      };
+      const relevant: Entry[] = [];
+      for (const { entries } of this.placed) for (const entry of entries) if (inGroup(entry.rule, actionKey, headKey)) relevant.push(entry);
+      found = this.group(relevant);
       byHead.set(headKey, found);
     }
     return found;
+  }
+
+  private group(relevant: Entry[]): Candidates {
+    return {
+      relevant,
+      denies: this.partition(relevant.filter((e) => e.rule.effect === 'deny')),
+      allows: this.partition(relevant.filter((e) => e.rule.effect !== 'deny')),
+    };
   }
 
   /**
@@ -383,7 +516,54 @@ class Snapshot implements PolicySnapshot {
         list.push(entry);
       }
     }
-    const indexes = [...byDimension].map(([dimension, byValue]) => ({ read: this.reader(dimension), byValue }));
+    const indexes = [...byDimension].map(([dimension, byValue]) => ({ dimension, read: this.reader(dimension), byValue }));
+    return { rest, indexes };
+  }
+
+  /**
+   * `partition` without the `removed` entries and with the `joining` ones (in order), copying only the lists that
+   * change: a removed entry is dropped from every list it could be filed in, a joining one is filed under its most
+   * selective requirement among the dimensions the partition already indexes.
+   */
+  private changedPartition(partition: Partition, removed: Set<Entry>, joining: Entry[]): Partition {
+    const indexed = new Set(partition.indexes.map((index) => index.dimension));
+    const drops = new Map<string, Set<Entry>>();
+    const adds = new Map<string, Entry[]>();
+    const slot = (dimension: string | null, value = '') => (dimension === null ? '' : `${dimension}\u0000${value}`);
+    const note = <T>(map: Map<string, T>, key: string, make: () => T): T => {
+      let found = map.get(key);
+      if (found === undefined) map.set(key, (found = make()));
+      return found;
+    };
+    for (const entry of removed) {
+      note(drops, slot(null), () => new Set()).add(entry);
+      for (const { dimension, values } of entry.rule.requirements) {
+        if (indexed.has(dimension)) for (const value of values) note(drops, slot(dimension, value), () => new Set()).add(entry);
+      }
+    }
+    for (const entry of joining) {
+      const requirement = this.mostSelective(entry.rule.requirements, (dimension) => indexed.has(dimension));
+      if (!requirement) note(adds, slot(null), () => []).push(entry);
+      else for (const value of requirement.values) note(adds, slot(requirement.dimension, value), () => []).push(entry);
+    }
+    const edited = (list: Entry[], key: string): Entry[] => {
+      const drop = drops.get(key);
+      const kept = drop ? list.filter((e) => !drop.has(e)) : list;
+      return mergeByOrder(kept, adds.get(key) ?? []);
+    };
+    const rest = drops.has(slot(null)) || adds.has(slot(null)) ? edited(partition.rest, slot(null)) : partition.rest;
+    const indexes = partition.indexes.map((index) => {
+      let byValue: Map<string, Entry[]> | null = null;
+      for (const key of new Set([...drops.keys(), ...adds.keys()])) {
+        if (!key.startsWith(`${index.dimension}\u0000`)) continue;
+        const value = key.slice(index.dimension.length + 1);
+        byValue ??= new Map(index.byValue);
+        const list = edited(index.byValue.get(value) ?? [], key);
+        if (list.length > 0) byValue.set(value, list);
+        else byValue.delete(value);
+      }
+      return byValue ? { ...index, byValue } : index;
+    });
     return { rest, indexes };
   }
 
@@ -392,7 +572,7 @@ class Snapshot implements PolicySnapshot {
     let bestShare = 1;
     for (const requirement of requirements) {
       if (!eligible(requirement.dimension)) continue;
-      const share = requirement.values.length / (this.distinctValues.get(requirement.dimension) ?? 1);
+      const share = requirement.values.length / (this.stats.distinctValues.get(requirement.dimension) ?? 1);
       if (best === null || share < bestShare) [best, bestShare] = [requirement, share];
     }
     return best;
@@ -409,11 +589,26 @@ class Snapshot implements PolicySnapshot {
     let key = this.headKeys.get(head);
     if (key === undefined) {
       const folded = foldCase(head);
-      key = this.indexedHeads.has(folded) ? folded : '';
+      key = this.stats.heads.has(folded) ? folded : '';
       if (this.headKeys.size < HEAD_KEY_CACHE_LIMIT) this.headKeys.set(head, key);
     }
     return key;
   }
+}
+
+/** Two lists in order merged into one in order. */
+function mergeByOrder(a: Entry[], b: Entry[]): Entry[] {
+  if (b.length === 0) return a;
+  const merged: Entry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x.order < y.order)) (merged.push(x as Entry), i++);
+    else (merged.push(y), j++);
+  }
+  return merged;
 }
 
 /**
