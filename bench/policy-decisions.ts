@@ -148,6 +148,9 @@ export interface BenchRow {
   p99Micros: number;
   /** Tool-call decisions alone: the requests with the most rules on their resource. */
   toolMedianMicros: number;
+  /** Allowed decisions alone: they test every candidate deny rule (a deny can stop at the first match). */
+  allowedMedianMicros: number;
+  allowedP99Micros: number;
   allowShare: number;
 }
 
@@ -174,15 +177,18 @@ export function benchPolicyDecisions(sets: readonly (readonly [Shape, number])[]
 
     const timings = new Float64Array(samples);
     const toolTimings: number[] = [];
+    const allowedTimings: number[] = [];
     for (let i = 0; i < samples; i++) {
       const request = requests[i % requests.length] as EvalRequest;
       const t0 = process.hrtime.bigint();
-      snapshot.evaluate(request);
+      const outcome = snapshot.evaluate(request).decision;
       timings[i] = Number(process.hrtime.bigint() - t0);
       if (request.action === 'tool:call') toolTimings.push(timings[i] as number);
+      if (outcome === 'allow') allowedTimings.push(timings[i] as number);
     }
     timings.sort();
     toolTimings.sort((a, b) => a - b);
+    allowedTimings.sort((a, b) => a - b);
     return {
       shape,
       rules: snapshot.ruleCount,
@@ -191,6 +197,8 @@ export function benchPolicyDecisions(sets: readonly (readonly [Shape, number])[]
       medianMicros: (timings[Math.floor(samples / 2)] ?? 0) / 1000,
       p99Micros: (timings[Math.floor(samples * 0.99)] ?? 0) / 1000,
       toolMedianMicros: (toolTimings[Math.floor(toolTimings.length / 2)] ?? 0) / 1000,
+      allowedMedianMicros: (allowedTimings[Math.floor(allowedTimings.length / 2)] ?? 0) / 1000,
+      allowedP99Micros: (allowedTimings[Math.floor(allowedTimings.length * 0.99)] ?? 0) / 1000,
       allowShare: allowed / samples,
     };
   });
@@ -250,7 +258,7 @@ export async function benchPolicyChange(ruleCounts: readonly number[] = [100, 10
 }
 
 function printTable(rows: BenchRow[]): void {
-  const header = ['shape', 'rules', 'policies', 'decisions/s', 'median µs', 'p99 µs', 'tool call median µs', 'allowed'];
+  const header = ['shape', 'rules', 'policies', 'decisions/s', 'median µs', 'p99 µs', 'tool call median µs', 'allowed', 'allowed median µs', 'allowed p99 µs'];
   const lines = rows.map((r) => [
     r.shape,
     String(r.rules),
@@ -260,6 +268,8 @@ function printTable(rows: BenchRow[]): void {
     r.p99Micros.toFixed(2),
     r.toolMedianMicros.toFixed(2),
     `${(r.allowShare * 100).toFixed(0)}%`,
+    r.allowedMedianMicros.toFixed(2),
+    r.allowedP99Micros.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');

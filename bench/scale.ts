@@ -7,10 +7,14 @@
  * - concurrent slow streams: 500 and 2,000 streams opened at once, time to first byte of each, and the serving
  *   process's memory per open stream;
  * - prompt size: 1 KB, 32 KB and 256 KB prompts (prose, code and log lines) with the default PII scan (`detect`),
- *   throughput under load, and the scan's own time per MB.
+ *   throughput under load, and the scan's own time per MB;
+ * - rules in the live set: 10, 1,000 and 10,000 rules (the "org" shape of bench/policy-decisions.ts, added through
+ *   the admin API; a policy that would deny the benchmark request is removed, so every request goes upstream),
+ *   throughput under load and CPU per request, and the time one more policy takes to create at that size.
  *
  * Options (env): SCALE_ROUNDS (sequential large-event requests per target, default 8), SCALE_STREAMS (comma list of
- * concurrent stream counts, default "500,2000").
+ * concurrent stream counts, default "500,2000"), SCALE_DIMENSIONS (comma list of events, streams, prompts, rules;
+ * default all).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -20,13 +24,15 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { findSensitiveSpans } from '../src/policy/detectors.js';
+import { generator } from './policy-decisions.js';
 import { load } from './measure.js';
 import { startProcess, type Running } from './processes.js';
-import { chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
+import { ADMIN_TOKEN, chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 8);
 const STREAMS = (process.env.SCALE_STREAMS ?? '500,2000').split(',').map(Number);
+const DIMENSIONS = new Set((process.env.SCALE_DIMENSIONS ?? 'events,streams,prompts,rules').split(','));
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const client = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 });
 
@@ -166,15 +172,85 @@ async function promptSizes(say: (line?: string) => void): Promise<void> {
   }
 }
 
+async function ruleCounts(say: (line?: string) => void): Promise<void> {
+  say('## rules in the live set ("org" shape), small chat request, allowed');
+  say('| rules | bare-proxy req/s | tollgate req/s | tollgate/bare | CPU µs per request, bare / tollgate | one more policy, ms |');
+  say('|---|---|---|---|---|---|');
+  const set = await servers('../src/fake-mistral/main.js', ['--port', '0', '--api-key', UPSTREAM_KEY], 'rules');
+  try {
+    const [, bare, tollgate] = set.targets as [Target, Target, Target];
+    const origin = new URL(tollgate.url).origin;
+    const admin = async (method: string, p: string, body?: unknown) => {
+      const res = await request(origin + p, {
+        method: method as 'GET',
+        dispatcher: client,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`${method} ${p}: ${res.statusCode} ${text}`);
+      return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    };
+    // A key some of the generated policies are scoped to (the set's first team and key ids are the base ones).
+    const { key } = (await admin('POST', '/api/v1/keys', { name: 'rules', attributes: { team: 'payments', env: 'prod' } })) as { key: string };
+    const target = { ...tollgate, headers: { authorization: `Bearer ${key}` } };
+    const body = chatBody(false);
+    const policies = generator(10_000, 'org').policies(10_000);
+    let rules = 10; // the benchmark's own policies
+    let next = 0;
+    for (const size of [10, 1000, 10_000]) {
+      while (rules < size && next < policies.length) {
+        const policy = policies[next++]!;
+        await admin('POST', '/api/v1/policies', policy.document);
+        rules += policy.document.rules.length;
+      }
+      // Remove whatever denies the benchmark request, so every request is forwarded.
+      for (;;) {
+        const res = await request(target.url, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers }, body });
+        const answer = (await res.body.json()) as { error?: { policy?: string } };
+        if (res.statusCode === 200) break;
+        const name = answer.error?.policy;
+        if (res.statusCode !== 403 || !name) throw new Error(`rules ${size}: ${res.statusCode} ${JSON.stringify(answer)}`);
+        const listed = (await admin('GET', '/api/v1/policies')) as unknown as { policies: { id: string; name: string; rules: unknown[] }[] };
+        const found = listed.policies.find((p) => p.name === name)!;
+        await admin('DELETE', `/api/v1/policies/${found.id}`);
+        rules -= found.rules.length;
+      }
+      const result: Record<string, { rps: number; cpuUs: number }> = {};
+      for (const t of [bare, target]) {
+        const measured = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+        await load(measured, body, 16, 1); // warm-up
+        result[t.name] = await load(measured, body, 16, 3);
+      }
+      const extra = generator(size + 1, 'org', size).policies(8)[0]!;
+      const started = performance.now();
+      const created = (await admin('POST', '/api/v1/policies', { ...extra.document, name: `extra-${size}` })) as { id: string };
+      const createMs = performance.now() - started;
+      await admin('DELETE', `/api/v1/policies/${created.id}`);
+      const b = result['bare-proxy']!;
+      const g = result.tollgate!;
+      say(`| ${rules} | ${fmt(b.rps, 0)} | ${fmt(g.rps, 0)} | ${fmt((g.rps / b.rps) * 100, 0)}% | ${fmt(b.cpuUs, 0)} / ${fmt(g.cpuUs, 0)} | ${fmt(createMs, 1)} |`);
+    }
+  } finally {
+    await set.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const say = (line = '') => process.stdout.write(`${line}\n`);
   say(`# Tollgate scale benchmark: ${os.cpus().length} cores, node ${process.version}`);
   say();
-  await largeEvents(say);
-  say();
-  await concurrentStreams(say);
-  say();
-  await promptSizes(say);
+  const dimensions: [string, (say: (line?: string) => void) => Promise<void>][] = [
+    ['events', largeEvents],
+    ['streams', concurrentStreams],
+    ['prompts', promptSizes],
+    ['rules', ruleCounts],
+  ];
+  for (const [name, run] of dimensions) {
+    if (!DIMENSIONS.has(name)) continue;
+    await run(say);
+    say();
+  }
   await client.close();
 }
 
