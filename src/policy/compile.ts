@@ -630,17 +630,22 @@ class EntryCursor {
   private readonly at: number[];
 
   constructor(private readonly lists: Entry[][]) {
-    this.at = lists.map(() => 0);
+    this.at = new Array<number>(lists.length).fill(0);
   }
 
   next(): Entry | undefined {
+    const { lists, at } = this;
+    if (lists.length === 1) return (lists[0] as Entry[])[(at[0] as number)++];
     let best: Entry | undefined;
     let from = -1;
-    for (let i = 0; i < this.lists.length; i++) {
-      const entry = (this.lists[i] as Entry[])[this.at[i] as number];
-      if (entry !== undefined && (best === undefined || entry.order < best.order)) [best, from] = [entry, i];
+    for (let i = 0; i < lists.length; i++) {
+      const entry = (lists[i] as Entry[])[at[i] as number];
+      if (entry !== undefined && (best === undefined || entry.order < best.order)) {
+        best = entry;
+        from = i;
+      }
     }
-    if (from >= 0) (this.at[from] as number)++;
+    if (from >= 0) (at[from] as number)++;
     return best;
   }
 }
