@@ -39,7 +39,8 @@ function cpuTimeUs(pid: number | undefined): number {
 const CLOCK_TICKS = 100;
 
 /** Closed-loop load with `connections` concurrent keep-alive connections for `seconds`. */
-export async function load(target: Target, body: string, connections: number, seconds: number): Promise<LoadResult> {
+/** `rate`: requests per second across all connections (a fixed offered load); unset, as fast as they go. */
+export async function load(target: Target, body: string, connections: number, seconds: number, rate?: number): Promise<LoadResult> {
   const cpuBefore = cpuTimeUs(target.pid);
   const result = await autocannon({
     url: target.origin + target.path,
@@ -48,6 +49,7 @@ export async function load(target: Target, body: string, connections: number, se
     body,
     connections,
     duration: seconds,
+    ...(rate === undefined ? {} : { overallRate: rate }),
   });
   return {
     rps: result.requests.average,

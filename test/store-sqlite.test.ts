@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidAuditQueryError, InvalidCursorError, encodeCursor, planAuditQuery } from '../src/store/audit-query.js';
 import { AuditThread } from '../src/store/audit-thread.js';
-import { buildAuditSelect } from '../src/store/sqlite-audit.js';
-import { LATEST_SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
+import { AUDIT_SCAN_BUDGET, buildAuditScanBound, buildAuditSelect } from '../src/store/sqlite-audit.js';
+import { LATEST_SCHEMA_VERSION, migrate } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../src/store/sqlite.js';
 import type { ApiKeyRecord, AuditQuery, AuditRecord, PolicyRecord, Store } from '../src/store/types.js';
 
@@ -71,9 +71,10 @@ function auditRecord(id: string, time: number, overrides: Partial<AuditRecord> =
   };
 }
 
-/** The order the store promises: time desc, then id desc. */
+/** The order the store promises: time desc, then the last written first (`records` in the order they were written). */
 function newestFirst(records: AuditRecord[]): AuditRecord[] {
-  return [...records].sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const written = new Map(records.map((r, i) => [r, i]));
+  return [...records].sort((a, b) => b.time - a.time || written.get(b)! - written.get(a)!);
 }
 
 const ids = (records: AuditRecord[]) => records.map((r) => r.id);
@@ -217,6 +218,31 @@ test('audit: pagination walks every record once, in order, across rows sharing a
     assert.deepEqual((await walkPages(store, { decision: 'deny', limit: 3 })).flat(), ids(newestFirst(denied)));
   }));
 
+test('audit: a filter the index range does not apply is scanned in bounded steps, and paging still finds every match', () =>
+  withStore(async (store) => {
+    // 12,500 records of one key; 7 of them tool calls, spread out; a model it never used.
+    const records: AuditRecord[] = [];
+    const toolCalls = new Set([3, 4, 2_000, 6_001, 9_999, 12_000, 12_499]);
+    for (let i = 0; i < 12_500; i++) {
+      records.push(auditRecord(`req_${String(i).padStart(5, '0')}`, 100_000 + i, toolCalls.has(i) ? { action: 'tool:call' } : {}));
+    }
+    for (let i = 0; i < records.length; i += 2500) await store.audit.insertBatch(records.slice(i, i + 2500));
+
+    const pages = await walkPages(store, { key_id: 'key_a', action: 'tool:call', limit: 5 });
+    assert.deepEqual(pages.flat(), ids(newestFirst(records.filter((r) => r.action === 'tool:call'))));
+    // Each page reads at most AUDIT_SCAN_BUDGET index entries, so it may stop short of the limit, even with none.
+    assert.ok(pages.length >= Math.ceil(records.length / AUDIT_SCAN_BUDGET), `pages: ${pages.map((p) => p.length)}`);
+    assert.ok(pages.some((p) => p.length < 5 && p.length > 0) || pages.some((p) => p.length === 0));
+
+    const none = await walkPages(store, { key_id: 'key_a', model: 'never-used', limit: 50 });
+    assert.deepEqual(none.flat(), []);
+    assert.equal(none.length, Math.ceil(records.length / AUDIT_SCAN_BUDGET), 'one bounded step per budget of entries, then the end');
+
+    // A filter the index applies itself needs no bound: the page is full and the walk ends where the matches do.
+    const byKey = await store.audit.query({ key_id: 'key_a', limit: 1000 });
+    assert.equal(byKey.records.length, 1000);
+  }));
+
 test('audit: a malformed cursor or query is rejected naming the parameter', () =>
   withStore(async (store) => {
     await store.audit.insertBatch([auditRecord('req_1', 1000)]);
@@ -249,31 +275,90 @@ test('audit: a malformed cursor or query is rejected naming the parameter', () =
       });
     }
     // A well-formed cursor past the end is simply an empty page.
-    assert.deepEqual(await store.audit.query({ limit: 10, cursor: encodeCursor({ time: 0, id: 'req_0' }) }), {
-      records: [],
-      next_cursor: '',
-    });
+    for (const position of [{ time: 0, id: 'req_0' }, { time: 0, seq: 0 }]) {
+      assert.deepEqual(await store.audit.query({ limit: 10, cursor: encodeCursor(position) }), { records: [], next_cursor: '' });
+    }
   }));
+
+test('migration 4 (compact audit log) keeps every record written before it, and their old cursors still page', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, SQLITE_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, 3);
+    const written: AuditRecord[] = [];
+    for (let i = 0; i < 30; i++) {
+      written.push(
+        auditRecord(`req_${String(i).padStart(2, '0')}`, 5_000 + Math.floor(i / 3), {
+          key_id: i % 4 === 0 ? null : `key_${i % 3}`,
+          agent_id: i % 5 === 0 ? 'agent-x' : null,
+          decision: i % 3 === 0 ? 'deny' : 'allow',
+          status: i % 3 === 0 ? 403 : 200,
+          model: i % 2 ? 'mistral-small-latest' : 'mistral-large-latest',
+          streamed: i % 2 === 0,
+          error_message: i % 3 === 0 ? `denied ${i}` : null,
+          details: i % 7 === 0 ? { pii: { email: i } } : null,
+        }),
+      );
+    }
+    const columns = Object.keys(written[0]!);
+    const insert = old.prepare(`INSERT INTO audit_records (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+    for (const r of written) insert.run({ ...r, streamed: r.streamed ? 1 : 0, client_aborted: r.client_aborted ? 1 : 0, details: r.details && JSON.stringify(r.details) });
+    // A cursor a client got from the old schema: after the 10th record, newest first ((time desc, id desc) then).
+    const oldOrder = [...written].sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1));
+    const oldCursor = encodeCursor({ time: oldOrder[9]!.time, id: oldOrder[9]!.id });
+    old.close();
+
+    const store = await openSqliteStore(dir);
+    try {
+      // Migrated rows were written in (time, id) order, so the new order matches the old one.
+      assert.deepEqual((await store.audit.query({ limit: 100 })).records, oldOrder);
+      assert.deepEqual((await store.audit.query({ limit: 100, cursor: oldCursor })).records, oldOrder.slice(10));
+      assert.deepEqual((await store.audit.query({ limit: 100, key_id: 'key_1', decision: 'deny' })).records, oldOrder.filter((r) => r.key_id === 'key_1' && r.decision === 'deny'));
+      const view = new Database(file, { readonly: true });
+      try {
+        assert.equal((view.prepare("SELECT COUNT(*) AS n FROM audit_records WHERE model = 'mistral-small-latest'").get() as { n: number }).n, 15);
+      } finally {
+        view.close();
+      }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('audit: a filtered newest-first page reads an index without sorting', () =>
   withStore(async (_store, dir) => {
     const db = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
     try {
       const explain = (query: AuditQuery) => {
-        const { sql, params } = buildAuditSelect(planAuditQuery(query));
-        const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
-        return plan.map((row) => row.detail).join('\n');
+        const plan = planAuditQuery(query);
+        const bound = buildAuditScanBound(plan);
+        return [buildAuditSelect(plan, { time: 1, seq: 1 }), ...(bound ? [bound] : [])]
+          .map(({ sql, params }) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('\n'))
+          .join('\n');
       };
-      const cursor = encodeCursor({ time: 5000, id: 'req_x' });
+      const cursor = encodeCursor({ time: 5000, seq: 42 });
+      const legacyCursor = encodeCursor({ time: 5000, id: 'req_x' });
       for (const [query, index] of [
-        [{ limit: 50 }, 'audit_time'],
-        [{ limit: 50, since: 1000, until: 9000, cursor }, 'audit_time'],
-        [{ limit: 50, provider: 'mistral', cursor }, 'audit_provider_time'],
-        [{ limit: 50, model: 'gpt-4o', since: 1000 }, 'audit_model_time'],
-        [{ limit: 50, key_id: 'key_a', cursor }, 'audit_key_time'],
-        [{ limit: 50, decision: 'deny', cursor }, 'audit_denied_time'],
-        [{ limit: 50, status: 403, cursor }, 'audit_failed_status_time'],
-        [{ limit: 50, key_id: 'key_a', decision: 'deny', status: 403 }, 'audit_(key_time|denied_time|failed_status_time)'],
+        [{ limit: 50 }, 'audit_log_time'],
+        [{ limit: 50, since: 1000, until: 9000, cursor }, 'audit_log_time'],
+        [{ limit: 50, cursor: legacyCursor }, 'audit_log_time'],
+        [{ limit: 50, provider: 'mistral', cursor }, 'audit_log_provider'],
+        [{ limit: 50, model: 'gpt-4o', since: 1000 }, 'audit_log_model'],
+        [{ limit: 50, key_id: 'key_a', cursor }, 'audit_log_key'],
+        [{ limit: 50, action: 'tool:call', cursor }, 'audit_log_action'],
+        [{ limit: 50, decision: 'deny', cursor }, 'audit_log_denied'],
+        [{ limit: 50, status: 403, cursor }, 'audit_log_failed'],
+        [{ limit: 50, key_id: 'key_a', decision: 'deny', status: 403 }, 'audit_log_key_denied'],
+        [{ limit: 50, model: 'm', decision: 'deny', cursor }, 'audit_log_model_denied'],
+        [{ limit: 50, action: 'tool:call', decision: 'deny', provider: 'p' }, 'audit_log_action_denied'],
+        [{ limit: 50, key_id: 'key_a', status: 502, since: 1000 }, 'audit_log_key_failed'],
+        [{ limit: 50, key_id: 'key_a', action: 'tool:call', model: 'm', decision: 'allow' }, 'audit_log_key'],
+        [{ limit: 50, action: 'tool:call', model: 'm', status: 200 }, 'audit_log_action'],
+        [{ limit: 50, provider: 'p', model: 'm', until: 9000 }, 'audit_log_model'],
       ] as const) {
         const plan = explain(query);
         assert.match(plan, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), plan);
@@ -357,7 +442,7 @@ test('audit queries run on a read-only connection of their own (a thread, not th
     await store.audit.insertBatch([auditRecord('q1', 1_000)]);
     const reader = new AuditThread({ file: join(dir, SQLITE_FILE_NAME), busyTimeoutMs: 100, readonly: true, fsyncCommits: false });
     assert.deepEqual(await reader.select('SELECT id FROM audit_records', []), [{ id: 'q1' }]);
-    await assert.rejects(reader.select("DELETE FROM audit_records WHERE id = 'q1' RETURNING id", []), /readonly/);
+    await assert.rejects(reader.select("DELETE FROM audit_log WHERE id = 'q1' RETURNING id", []), /readonly/);
     await assert.rejects(reader.insertBatch([auditRecord('q2', 2_000)]), /does not write/);
     await reader.close();
     assert.equal(await store.audit.count(), 1);

@@ -23,16 +23,17 @@ export class InvalidCursorError extends InvalidAuditQueryError {
   }
 }
 
-/** Where the previous page ended: the last row's sort key. The next page starts strictly after it. */
-export interface AuditPosition {
-  time: number;
-  id: string;
-}
+/**
+ * Where the previous page ended: the last row's sort key, its time and its write sequence (the order records were
+ * stored in). The next page starts strictly after it. Cursors issued before the sequence existed name the last
+ * record's id instead (`{time, id}`); the backend finds its sequence.
+ */
+export type AuditPosition = { time: number; seq: number } | { time: number; id: string };
 
-const positionSchema = z.tuple([z.number().int().nonnegative(), z.string().min(1)]);
+const positionSchema = z.tuple([z.number().int().nonnegative(), z.union([z.number().int().nonnegative(), z.string().min(1)])]);
 
 export function encodeCursor(position: AuditPosition): string {
-  return Buffer.from(JSON.stringify([position.time, position.id]), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify([position.time, 'seq' in position ? position.seq : position.id]), 'utf8').toString('base64url');
 }
 
 export function decodeCursor(cursor: string): AuditPosition {
@@ -46,8 +47,8 @@ export function decodeCursor(cursor: string): AuditPosition {
   }
   const parsed = positionSchema.safeParse(decoded);
   if (!parsed.success) throw new InvalidCursorError('not a cursor issued by this gateway');
-  const [time, id] = parsed.data;
-  return { time, id };
+  const [time, after] = parsed.data;
+  return typeof after === 'number' ? { time, seq: after } : { time, id: after };
 }
 
 export const MAX_AUDIT_PAGE_SIZE = 1000;
@@ -75,7 +76,7 @@ export interface AuditQueryPlan {
   equals: { column: (typeof AUDIT_EQUALITY_FILTERS)[number]; value: string | number }[];
   since: number | undefined; // time >= since
   until: number | undefined; // time < until
-  after: AuditPosition | undefined; // (time, id) < (after.time, after.id)
+  after: AuditPosition | undefined; // (time, seq) < (after.time, after.seq)
   /** Rows to fetch: one more than the page size, to know whether another page follows. */
   fetch: number;
   limit: number;
@@ -105,10 +106,22 @@ export function planAuditQuery(query: AuditQuery): AuditQueryPlan {
   };
 }
 
-/** Builds the page from rows fetched newest first under `plan` (at most plan.fetch of them). */
-export function toAuditPage(rows: AuditRecord[], plan: AuditQueryPlan): AuditPage {
-  if (rows.length <= plan.limit) return { records: rows, next_cursor: '' };
-  const records = rows.slice(0, plan.limit);
-  const last = records[records.length - 1]!;
-  return { records, next_cursor: encodeCursor({ time: last.time, id: last.id }) };
+/** A fetched record with its write sequence, the second half of the page order. */
+export interface SequencedRecord {
+  record: AuditRecord;
+  seq: number;
+}
+
+/**
+ * Builds the page from rows fetched newest first under `plan` (at most plan.fetch of them). `scannedTo`: where the
+ * backend's scan stopped, when it read only part of the range (a bounded scan): a page short of the limit then still
+ * has a cursor, as more matching rows may lie past that point; it may even be empty.
+ */
+export function toAuditPage(rows: SequencedRecord[], plan: AuditQueryPlan, scannedTo?: { time: number; seq: number }): AuditPage {
+  const records = rows.slice(0, plan.limit).map((r) => r.record);
+  if (rows.length > plan.limit) {
+    const last = rows[plan.limit - 1]!;
+    return { records, next_cursor: encodeCursor({ time: last.record.time, seq: last.seq }) };
+  }
+  return { records, next_cursor: scannedTo ? encodeCursor(scannedTo) : '' };
 }

@@ -105,6 +105,103 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER api_keys_delete AFTER DELETE ON api_keys BEGIN UPDATE revisions SET revision = revision + 1 WHERE scope IN ('keys', 'keys_removed'); END;
     `,
   },
+  {
+    version: 4,
+    name: 'compact audit log: repeated text as term ids, seq as the tiebreak',
+    // Half the bytes per record (519 -> ~230 measured): the text that repeats in every record (route, action, model,
+    // key, policy...) is stored once in audit_terms and referenced by integer; decision is 0/1; the indexes end in
+    // (time) and SQLite's implicit rowid (seq) instead of (time, id), which put the 22-character id in every index
+    // entry. Newest-first pages are ordered by (time, seq): seq is the order records were written. The view
+    // audit_records shows the log as before, for people and tools reading the file directly.
+    sql: `
+      CREATE TABLE audit_terms (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+      INSERT OR IGNORE INTO audit_terms (text)
+        SELECT key_id FROM audit_records WHERE key_id IS NOT NULL
+        UNION SELECT agent_id FROM audit_records WHERE agent_id IS NOT NULL
+        UNION SELECT provider FROM audit_records WHERE provider IS NOT NULL
+        UNION SELECT method FROM audit_records
+        UNION SELECT route FROM audit_records
+        UNION SELECT action FROM audit_records WHERE action IS NOT NULL
+        UNION SELECT resource FROM audit_records WHERE resource IS NOT NULL
+        UNION SELECT model FROM audit_records WHERE model IS NOT NULL
+        UNION SELECT reason_code FROM audit_records
+        UNION SELECT policy FROM audit_records WHERE policy IS NOT NULL
+        UNION SELECT rule FROM audit_records WHERE rule IS NOT NULL;
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        time INTEGER NOT NULL,
+        key_term INTEGER,
+        agent_term INTEGER,
+        provider_term INTEGER,
+        method_term INTEGER NOT NULL,
+        route_term INTEGER NOT NULL,
+        action_term INTEGER,
+        resource_term INTEGER,
+        model_term INTEGER,
+        decision INTEGER NOT NULL,
+        reason_term INTEGER NOT NULL,
+        policy_term INTEGER,
+        rule_term INTEGER,
+        status INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        upstream_latency_ms REAL,
+        streamed INTEGER NOT NULL,
+        client_aborted INTEGER NOT NULL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        total_tokens INTEGER,
+        error_message TEXT,
+        details TEXT
+      );
+      INSERT INTO audit_log (id, time, key_term, agent_term, provider_term, method_term, route_term, action_term, resource_term,
+          model_term, decision, reason_term, policy_term, rule_term, status, latency_ms, upstream_latency_ms, streamed,
+          client_aborted, prompt_tokens, completion_tokens, total_tokens, error_message, details)
+        SELECT r.id, r.time,
+          (SELECT t.id FROM audit_terms t WHERE t.text = r.key_id), (SELECT t.id FROM audit_terms t WHERE t.text = r.agent_id),
+          (SELECT t.id FROM audit_terms t WHERE t.text = r.provider), (SELECT t.id FROM audit_terms t WHERE t.text = r.method),
+          (SELECT t.id FROM audit_terms t WHERE t.text = r.route), (SELECT t.id FROM audit_terms t WHERE t.text = r.action),
+          (SELECT t.id FROM audit_terms t WHERE t.text = r.resource), (SELECT t.id FROM audit_terms t WHERE t.text = r.model),
+          CASE r.decision WHEN 'deny' THEN 1 ELSE 0 END, (SELECT t.id FROM audit_terms t WHERE t.text = r.reason_code),
+          (SELECT t.id FROM audit_terms t WHERE t.text = r.policy), (SELECT t.id FROM audit_terms t WHERE t.text = r.rule),
+          r.status, r.latency_ms, r.upstream_latency_ms, r.streamed, r.client_aborted, r.prompt_tokens, r.completion_tokens,
+          r.total_tokens, r.error_message, r.details
+        FROM audit_records r ORDER BY r.time, r.id;
+      DROP TABLE audit_records;
+      -- Each filter leads an index that continues with time (and the implicit seq), so a filtered newest-first page is
+      -- an index range read backwards, with no sort.
+      CREATE INDEX audit_log_time ON audit_log (time);
+      CREATE INDEX audit_log_provider ON audit_log (provider_term, time);
+      CREATE INDEX audit_log_model ON audit_log (model_term, time);
+      CREATE INDEX audit_log_key ON audit_log (key_term, time);
+      CREATE INDEX audit_log_action ON audit_log (action_term, time);
+      -- Denials and failures are the rare rows people look for (alone, or for one key, model or action); partial
+      -- indexes cost nothing for the common row.
+      CREATE INDEX audit_log_denied ON audit_log (time) WHERE decision = 1;
+      CREATE INDEX audit_log_key_denied ON audit_log (key_term, time) WHERE decision = 1;
+      CREATE INDEX audit_log_model_denied ON audit_log (model_term, time) WHERE decision = 1;
+      CREATE INDEX audit_log_action_denied ON audit_log (action_term, time) WHERE decision = 1;
+      CREATE INDEX audit_log_failed ON audit_log (status, time) WHERE status >= 400;
+      CREATE INDEX audit_log_key_failed ON audit_log (key_term, status, time) WHERE status >= 400;
+      CREATE VIEW audit_records AS
+        SELECT seq, id, time,
+          (SELECT text FROM audit_terms WHERE id = key_term) AS key_id,
+          (SELECT text FROM audit_terms WHERE id = agent_term) AS agent_id,
+          (SELECT text FROM audit_terms WHERE id = provider_term) AS provider,
+          (SELECT text FROM audit_terms WHERE id = method_term) AS method,
+          (SELECT text FROM audit_terms WHERE id = route_term) AS route,
+          (SELECT text FROM audit_terms WHERE id = action_term) AS action,
+          (SELECT text FROM audit_terms WHERE id = resource_term) AS resource,
+          (SELECT text FROM audit_terms WHERE id = model_term) AS model,
+          CASE decision WHEN 1 THEN 'deny' ELSE 'allow' END AS decision,
+          (SELECT text FROM audit_terms WHERE id = reason_term) AS reason_code,
+          (SELECT text FROM audit_terms WHERE id = policy_term) AS policy,
+          (SELECT text FROM audit_terms WHERE id = rule_term) AS rule,
+          status, latency_ms, upstream_latency_ms, streamed, client_aborted, prompt_tokens, completion_tokens, total_tokens,
+          error_message, details
+        FROM audit_log;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -113,7 +210,8 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version 
  * Applies pending migrations in one IMMEDIATE transaction: it takes the write lock before reading what is applied,
  * so processes opening the same file at once apply each migration exactly once.
  */
-export function migrate(db: Database.Database): void {
+/** `upTo`: stop after that version (tests of a migration start from the schema before it). */
+export function migrate(db: Database.Database, upTo = LATEST_SCHEMA_VERSION): void {
   const applyPending = db.transaction(() => {
     db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
@@ -127,7 +225,7 @@ export function migrate(db: Database.Database): void {
     }
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
+      if (applied.has(migration.version) || migration.version > upTo) continue;
       db.exec(migration.sql);
       record.run(migration.version, migration.name, Date.now());
     }

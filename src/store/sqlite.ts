@@ -58,7 +58,7 @@ export async function openSqliteStore(dataDir: string, options: SqliteStoreOptio
       async close() {
         if (!db.open) return;
         await Promise.all([auditWriter.close(), auditReader.close()]);
-        // Refreshes the statistics the planner uses to pick the most selective index when several filters are set.
+        // SQLite's advice for a connection that has run for a while: refresh the planner statistics it found stale.
         db.pragma('optimize');
         db.close();
       },

@@ -70,7 +70,7 @@ export interface AuditQuery {
 }
 
 export interface AuditPage {
-  records: AuditRecord[]; // newest first (time desc, id desc)
+  records: AuditRecord[]; // newest first (time desc; records of the same millisecond, the last written first)
   next_cursor: string; // "" at the end
 }
 
