@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AdminClient, CliError, readJsonFile } from './admin-client.js';
+import { collectAuditRecords } from './audit-pages.js';
 import { formatTable } from './format.js';
 import { TEMPLATE_USAGE, runTemplateCommand } from './template-command.js';
 import { evalJsonLines, testPolicyFile, validatePolicyFile } from './policy-offline.js';
@@ -209,25 +210,34 @@ async function audit(sub: string | undefined, values: Values): Promise<void> {
   }
   if (sub !== 'tail') throw new CliError(`unknown verb: audit ${sub ?? ''}\n\n${USAGE}`);
   if (!params.has('limit')) params.set('limit', '20');
-  const first = await client.request<Page>('GET', `/api/v1/audit?${params}`);
+  const want = Number(params.get('limit'));
+  const collect = (query: URLSearchParams, stopAt?: string) =>
+    collectAuditRecords<AuditView>(
+      (cursor) => {
+        const pageQuery = new URLSearchParams(query);
+        if (cursor) pageQuery.set('cursor', cursor);
+        return client.request<Page>('GET', `/api/v1/audit?${pageQuery}`);
+      },
+      want,
+      stopAt,
+    );
+  const first = await collect(params);
   const oldestFirst = (list: AuditView[]) => [...list].reverse();
   const emit = (list: AuditView[]) => {
     if (list.length === 0) return;
     if (values.json) for (const r of list) process.stdout.write(`${JSON.stringify(r)}\n`);
     else process.stdout.write(`${auditRows(list)}\n`);
   };
-  emit(oldestFirst(first.records));
+  emit(oldestFirst(first));
   if (!values.follow) return;
   const interval = Number(str(values, 'interval') ?? 1000);
-  let newest = first.records[0];
+  let newest = first[0];
   for (;;) {
     await new Promise((r) => setTimeout(r, interval));
     const since = new URLSearchParams(params);
     if (newest) since.set('since', newest.time);
     since.set('limit', '1000');
-    const page = await client.request<Page>('GET', `/api/v1/audit?${since}`);
-    const seen = newest ? page.records.findIndex((r) => r.id === newest!.id) : -1;
-    const fresh = seen >= 0 ? page.records.slice(0, seen) : page.records;
+    const fresh = newest ? await collect(since, newest.id) : await collect(since);
     emit(oldestFirst(fresh));
     newest = fresh[0] ?? newest;
   }
