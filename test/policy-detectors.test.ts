@@ -21,6 +21,11 @@ describe('detectors', () => {
     ['credit_card', '4111 1111 1111 1111'],
     ['credit_card', '5555-5555-5555-4444'],
     ['credit_card', '378282246310005'],
+    ['credit_card', '4222222222222'], // Visa, 13 digits
+    ['credit_card', '2223 0031 2200 3222'], // Mastercard 2-series
+    ['credit_card', '30569309025904'], // Diners Club, 14 digits
+    ['credit_card', '3530111333300000'], // JCB
+    ['credit_card', '6200000000000005'], // UnionPay
     ['api_key', 'sk-proj-Abcdefghijklmnopqrstuv12'],
     ['api_key', 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz'],
     ['api_key', 'sk_live_abcdefghijklmnop1234'],
@@ -52,6 +57,9 @@ describe('detectors', () => {
     ['a domain label starting with -', 'x@-bad.com'],
     ['a Luhn-invalid card number', '4111 1111 1111 1112'],
     ['a run of one repeated digit', '0000 0000 0000 0000'],
+    ['an epoch-millisecond timestamp that passes Luhn (no issuer range starts 17)', '"ts": 1700000000004'],
+    ['a 16-digit id that passes Luhn (no issuer range starts with 9)', 'id 9000000000000001'],
+    ['an American Express prefix on 16 digits (Luhn-valid)', '3700000000000007'],
     ['a 20-digit number', '12345678901234567890'],
     ['a hex SHA-256 digest (low entropy per character)', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
     ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],

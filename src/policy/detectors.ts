@@ -186,7 +186,38 @@ export function isPlausibleEmail(match: string): boolean {
 
 function isPlausibleCardNumber(match: string): boolean {
   const digits = match.replace(/[ -]/g, '');
-  return !/^(\d)\1*$/.test(digits) && luhnValid(digits);
+  return !/^(\d)\1*$/.test(digits) && hasCardIssuerPrefix(digits) && luhnValid(digits);
+}
+
+/**
+ * The issuer ranges card networks publish (ISO/IEC 7812 IINs), by leading digits and length: UATP 1 (15 digits);
+ * Mir 2200-2204 and Mastercard 2221-2720; American Express 34/37 (15), Diners Club 300-305/309/36/38/39, JCB
+ * 3528-3589; Visa 4 (13, 16, 19); Maestro 50/56-69, Mastercard 51-55, RuPay 508/60/65/81/82; Discover 6011/644-649/65,
+ * UnionPay 62/81. Nothing starts with 0, 7 or 9, which rules out most digit ids and epoch-millisecond timestamps
+ * (13 digits starting with 1) that pass Luhn by chance (one in ten).
+ */
+export function hasCardIssuerPrefix(digits: string): boolean {
+  const n = digits.length;
+  const two = Number(digits.slice(0, 2));
+  const four = Number(digits.slice(0, 4));
+  switch (digits[0]) {
+    case '1':
+      return n === 15;
+    case '2':
+      return (four >= 2200 && four <= 2204) || (four >= 2221 && four <= 2720);
+    case '3':
+      if (two === 34 || two === 37) return n === 15;
+      return (four >= 3000 && four <= 3059) || (four >= 3090 && four <= 3099) || two === 36 || two === 38 || two === 39 || (four >= 3528 && four <= 3589);
+    case '4':
+      return n === 13 || n === 16 || n === 19;
+    case '5':
+    case '6':
+      return true;
+    case '8':
+      return two === 81 || two === 82;
+    default:
+      return false;
+  }
 }
 
 export function luhnValid(digits: string): boolean {
