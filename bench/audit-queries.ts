@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { newRequestId } from '../src/audit/record.js';
 import { prepareAuditInsert } from '../src/store/sqlite-audit.js';
 import { migrate } from '../src/store/sqlite-schema.js';
@@ -23,7 +23,6 @@ import { startProcess } from './processes.js';
 import { ADMIN_TOKEN, chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RECORDS = Number(process.env.AUDIT_RECORDS ?? 3_000_000);
 const MODELS = ['mistral-large-latest', 'mistral-small-latest', 'codestral-latest', 'mistral-embed', 'open-mistral-nemo'];
 const KEYS = Array.from({ length: 200 }, (_, i) => `key_${(i * 7919).toString(16).padStart(16, '0')}`);
 const START = Date.UTC(2026, 9, 1);
@@ -70,7 +69,7 @@ function record(i: number, time: number): AuditRecord {
   };
 }
 
-function fill(file: string): { seconds: number; bytesPerRecord: number } {
+function fill(file: string, RECORDS: number): { seconds: number; bytesPerRecord: number } {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -120,13 +119,15 @@ async function timeQuery(origin: string, query: string): Promise<number> {
 
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
 
-async function main(): Promise<void> {
+/** The whole measurement over `records` records, printed through `say` (bench:scale runs it as its audit dimension). */
+export async function auditQueries(records: number, say: (line?: string) => void): Promise<void> {
+  const RECORDS = records;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-audit-bench-'));
   try {
     const file = path.join(dataDir, SQLITE_FILE_NAME);
-    const filled = fill(file);
-    console.log(`# audit queries over ${RECORDS.toLocaleString('en-US')} records (${os.cpus().length} cores, node ${process.version})`);
-    console.log(`filled in ${filled.seconds.toFixed(0)} s; ${filled.bytesPerRecord.toFixed(0)} bytes per record (${(filled.bytesPerRecord).toFixed(0)} MB per million)`);
+    const filled = fill(file, RECORDS);
+    say(`## audit queries over ${RECORDS.toLocaleString('en-US')} records (${os.cpus().length} cores, node ${process.version})`);
+    say(`filled in ${filled.seconds.toFixed(0)} s; ${filled.bytesPerRecord.toFixed(0)} bytes per record (${(filled.bytesPerRecord).toFixed(0)} MB per million)`);
 
     const upstream = await startProcess(path.join(here, '../src/fake-mistral/main.js'), ['--port', '0', '--api-key', UPSTREAM_KEY], {}, /listening on (http:\/\/\S+?)(?: |$)/m);
     const gateway = await setUpGateway(path.join(here, '../src/main.js'), upstream.url, dataDir);
@@ -150,26 +151,28 @@ async function main(): Promise<void> {
       querying = false;
       await queries;
 
-      console.log('');
-      console.log(`proxy capacity ${capacity.toFixed(0)} req/s; offered load ${rate} req/s over 16 connections`);
-      console.log('| proxy traffic | req/s | p50 ms | p99 ms |');
-      console.log('|---|---|---|---|');
-      console.log(`| alone | ${alone.rps.toFixed(0)} | ${alone.p50} | ${alone.p99} |`);
-      console.log(`| while the audit log is queried | ${during.rps.toFixed(0)} | ${during.p50} | ${during.p99} |`);
-      console.log('');
-      console.log('| first page (limit 50), under that load | runs | p50 ms | p95 ms |');
-      console.log('|---|---|---|---|');
-      for (const [name, values] of times) console.log(`| ${name} | ${values.length} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0.95).toFixed(1)} |`);
+      say();
+      say(`proxy capacity ${capacity.toFixed(0)} req/s; offered load ${rate} req/s over 16 connections`);
+      say('| proxy traffic | req/s | p50 ms | p99 ms |');
+      say('|---|---|---|---|');
+      say(`| alone | ${alone.rps.toFixed(0)} | ${alone.p50} | ${alone.p99} |`);
+      say(`| while the audit log is queried | ${during.rps.toFixed(0)} | ${during.p50} | ${during.p99} |`);
+      say();
+      say('| first page (limit 50), under that load | runs | p50 ms | p95 ms |');
+      say('|---|---|---|---|');
+      for (const [name, values] of times) say(`| ${name} | ${values.length} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0.95).toFixed(1)} |`);
     } finally {
       await Promise.all([gateway.running.stop(), upstream.stop()]);
     }
   } finally {
-    if (process.env.AUDIT_KEEP) console.log(`kept ${dataDir}`);
+    if (process.env.AUDIT_KEEP) say(`kept ${dataDir}`);
     else await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  auditQueries(Number(process.env.AUDIT_RECORDS ?? 3_000_000), (line = '') => process.stdout.write(`${line}\n`)).catch((err: Error) => {
+    process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}

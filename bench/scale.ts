@@ -10,11 +10,13 @@
  *   throughput under load, and the scan's own time per MB;
  * - rules in the live set: 10, 1,000 and 10,000 rules (the "org" shape of bench/policy-decisions.ts, added through
  *   the admin API; a policy that would deny the benchmark request is removed, so every request goes upstream),
- *   throughput under load and CPU per request, and the time one more policy takes to create at that size.
+ *   throughput under load and CPU per request, and the time one more policy takes to create at that size;
+ * - audit table size: bytes per record and every filtered first page at SCALE_AUDIT_RECORDS records (default
+ *   1,000,000; bench/audit-queries.ts, which defaults to 3,000,000), with proxy latency alone and meanwhile.
  *
  * Options (env): SCALE_ROUNDS (sequential large-event requests per target, default 8), SCALE_STREAMS (comma list of
- * concurrent stream counts, default "500,2000"), SCALE_DIMENSIONS (comma list of events, streams, prompts, rules;
- * default all).
+ * concurrent stream counts, default "500,2000"), SCALE_DIMENSIONS (comma list of events, streams, prompts, rules,
+ * audit; default all), SCALE_AUDIT_RECORDS.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { findSensitiveSpans } from '../src/policy/detectors.js';
+import { auditQueries } from './audit-queries.js';
 import { generator } from './policy-decisions.js';
 import { load } from './measure.js';
 import { startProcess, type Running } from './processes.js';
@@ -32,7 +35,8 @@ import { ADMIN_TOKEN, chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 8);
 const STREAMS = (process.env.SCALE_STREAMS ?? '500,2000').split(',').map(Number);
-const DIMENSIONS = new Set((process.env.SCALE_DIMENSIONS ?? 'events,streams,prompts,rules').split(','));
+const DIMENSIONS = new Set((process.env.SCALE_DIMENSIONS ?? 'events,streams,prompts,rules,audit').split(','));
+const AUDIT_RECORDS = Number(process.env.SCALE_AUDIT_RECORDS ?? 1_000_000);
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const client = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 });
 
@@ -245,6 +249,7 @@ async function main(): Promise<void> {
     ['streams', concurrentStreams],
     ['prompts', promptSizes],
     ['rules', ruleCounts],
+    ['audit', (say) => auditQueries(AUDIT_RECORDS, say)],
   ];
   for (const [name, run] of dimensions) {
     if (!DIMENSIONS.has(name)) continue;
