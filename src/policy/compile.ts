@@ -39,6 +39,11 @@ interface CompiledRule {
   description: string | undefined;
   /** Lower-cased exact actions the rule is indexed under; null = tested against every action. */
   exactActions: string[] | null;
+  /**
+   * For a rule not indexed by exact action: the literal prefixes of its action patterns ("llm:" for "llm:*"), which
+   * an action must start with to match; null when some pattern starts with a wildcard, or there are none.
+   */
+  actionPrefixes: string[] | null;
   /** What the index does not already guarantee about the action: the full test, or only not_action; null = nothing. */
   actionTest: StringMatcher | null;
   /** Case-folded resource heads the rule is indexed under; null = tested against every resource. */
@@ -144,9 +149,16 @@ function place(policy: CompiledPolicy, lo: number, hi: number): Placed {
   return { policy, lo, hi, entries: policy.rules.map((rule, i) => ({ rule, order: lo + i * step })) };
 }
 
-/** Whether a rule belongs to the candidate group of an action key and a head key ('' = any other). */
+/**
+ * Whether a rule belongs to the candidate group of an action key and a head key ('' = any other). A group for an
+ * indexed action leaves out the glob rules whose literal prefixes that action does not start with ("llm:*" is not a
+ * candidate for tool:call).
+ */
 function inGroup(rule: CompiledRule, actionKey: string, headKey: string): boolean {
-  return (rule.exactActions === null || rule.exactActions.includes(actionKey)) && (rule.resourceHeads === null || rule.resourceHeads.includes(headKey));
+  if (rule.exactActions !== null ? !rule.exactActions.includes(actionKey) : actionKey !== '' && rule.actionPrefixes !== null && !rule.actionPrefixes.some((p) => actionKey.startsWith(p))) {
+    return false;
+  }
+  return rule.resourceHeads === null || rule.resourceHeads.includes(headKey);
 }
 
 function countInto(counts: Map<string, number>, keys: readonly string[] | null, by: number): void {
@@ -179,6 +191,7 @@ function compileRule(
     effect: rule.effect,
     description: rule.description,
     exactActions: indexable ? [...new Set(actions)] : null,
+    actionPrefixes: !indexable && actions && actions.every((a) => literalPrefix(a) !== '') ? [...new Set(actions.map(literalPrefix))] : null,
     actionTest: patternTest(indexable ? null : actions, notActions),
     resourceHeads: resourceHeads(rule.resource),
     resourceTest: patternTest(rule.resource, rule.notResource) ?? (() => true),
