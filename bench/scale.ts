@@ -4,6 +4,8 @@
  *
  * - one large streamed event: a chat stream whose single tool-call event carries 1 and 4 MB of arguments (governed:
  *   the gateway must read the whole call), time per response;
+ * - bulk streams: responses of 2,000 small content events under load (16 connections), throughput against the bare
+ *   proxy (the gateway relays them, scanning for usage and tool calls);
  * - concurrent slow streams: 500 and 2,000 streams opened at once, time to first byte of each, and the serving
  *   process's memory per open stream;
  * - prompt size: 1 KB, 32 KB and 256 KB prompts (prose, code and log lines) with the default PII scan (`detect`),
@@ -15,8 +17,8 @@
  *   1,000,000; bench/audit-queries.ts, which defaults to 3,000,000), with proxy latency alone and meanwhile.
  *
  * Options (env): SCALE_ROUNDS (sequential large-event requests per target, default 8), SCALE_STREAMS (comma list of
- * concurrent stream counts, default "500,2000"), SCALE_DIMENSIONS (comma list of events, streams, prompts, rules,
- * audit; default all), SCALE_AUDIT_RECORDS.
+ * concurrent stream counts, default "500,2000"), SCALE_DIMENSIONS (comma list of events, bulk, streams, prompts,
+ * rules, audit; default all), SCALE_AUDIT_RECORDS.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ import { ADMIN_TOKEN, chatBody, setUpGateway, UPSTREAM_KEY } from './setup.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 8);
 const STREAMS = (process.env.SCALE_STREAMS ?? '500,2000').split(',').map(Number);
-const DIMENSIONS = new Set((process.env.SCALE_DIMENSIONS ?? 'events,streams,prompts,rules,audit').split(','));
+const DIMENSIONS = new Set((process.env.SCALE_DIMENSIONS ?? 'events,bulk,streams,prompts,rules,audit').split(','));
 const AUDIT_RECORDS = Number(process.env.SCALE_AUDIT_RECORDS ?? 1_000_000);
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const client = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -105,6 +107,29 @@ async function largeEvents(say: (line?: string) => void): Promise<void> {
     } finally {
       await set.stop();
     }
+  }
+}
+
+async function bulkStreams(say: (line?: string) => void): Promise<void> {
+  say('## bulk streams (2,000 content events per response, 16 connections)');
+  say('| target | responses/s | p50 ms | p99 ms | CPU µs per response |');
+  say('|---|---|---|---|---|');
+  const set = await servers('bulk-stream-upstream.js', ['2000'], 'bulk');
+  try {
+    const body = chatBody(true);
+    const results: Record<string, { rps: number; p50: number; p99: number; cpuUs: number }> = {};
+    for (const t of set.targets) {
+      const target = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+      await load(target, body, 16, 1); // warm-up
+      results[t.name] = await load(target, body, 16, 4);
+    }
+    for (const t of set.targets) {
+      const r = results[t.name]!;
+      say(`| ${t.name} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUs, 0)} |`);
+    }
+    say(`tollgate / bare-proxy: ${fmt((results.tollgate!.rps / results['bare-proxy']!.rps) * 100, 0)}% (target >= 85%)`);
+  } finally {
+    await set.stop();
   }
 }
 
@@ -246,6 +271,7 @@ async function main(): Promise<void> {
   say();
   const dimensions: [string, (say: (line?: string) => void) => Promise<void>][] = [
     ['events', largeEvents],
+    ['bulk', bulkStreams],
     ['streams', concurrentStreams],
     ['prompts', promptSizes],
     ['rules', ruleCounts],

@@ -182,42 +182,64 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
   const governor = adapter ? null : new StreamGovernor(() => governance(ex));
   /** Text governed from the current chunk, not written yet (kept when a denial ends the stream mid-chunk). */
   let out = '';
+  /** Parses and relays `bytes` event by event: translated, governed, or checked and passed on. */
+  const relayParsed = async (bytes: Buffer): Promise<void> => {
+    out = '';
+    for (const event of parser.push(bytes)) {
+      if (adapter) {
+        const json = parseJsonOrNull(event.data);
+        if (json) {
+          const usage = usageOf(json);
+          if (usage) applyUsage(record, usage);
+        } else refuseMalformed(ex, event);
+        out += json ? `data: ${JSON.stringify(adapter.chunk(json))}\n\n` : event.raw;
+      } else if (governor!.holding || mayCarryToolCalls(event.raw)) out += governEvent(ex, governor!, event);
+      else {
+        if (!dataLooksWhole(event.data)) refuseMalformed(ex, event);
+        out += event.raw;
+        if (event.data.includes('"usage"')) {
+          const json = parseJsonOrNull(event.data);
+          if (json) applyEventUsage(ex, json);
+        }
+      }
+    }
+    const text = out;
+    out = '';
+    if (text && !res.writableEnded && !res.write(text)) await waitForDrain(res);
+  };
+  /**
+   * Whole events that cannot carry tool calls are relayed as they are, without parsing them; their usage objects are
+   * read straight from the bytes. Returns false (nothing written) when `events` is not that.
+   */
+  const relayUnparsed = async (events: Buffer): Promise<boolean> => {
+    if (!governor || governor.holding || parser.hasPending || mayCarryToolCalls(events) || !eventsLookWhole(events)) return false;
+    // Events that end with [DONE] end the response in the same write as their last bytes (unless the end must wait
+    // for the record to be durable).
+    if (ex.mayEndEarly && endsWithDone(events)) res.end(events);
+    else if (!res.write(events)) await waitForDrain(res);
+    applyChunkUsage(ex, events);
+    return true;
+  };
   try {
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);
       if (res.writableEnded) continue; // answered already (cut off at shutdown, or after [DONE]): drain quietly
-      // Fast path, most chunks: whole events that cannot carry tool calls are relayed as they are, without parsing
-      // them; their usage objects are read straight from the bytes.
-      if (governor && !parser.hasPending && !governor.holding && endsAnEvent(chunk) && !mayCarryToolCalls(chunk) && eventsLookWhole(chunk)) {
-        // A chunk that ends with [DONE] ends the response in the same write as its last bytes (unless the end must
-        // wait for the record to be durable).
-        if (ex.mayEndEarly && endsWithDone(chunk)) res.end(chunk);
-        else if (!res.write(chunk)) await waitForDrain(res);
-        applyChunkUsage(ex, chunk);
-        continue;
-      }
-      out = '';
-      for (const event of parser.push(chunk)) {
-        if (adapter) {
-          const json = parseJsonOrNull(event.data);
-          if (json) {
-            const usage = usageOf(json);
-            if (usage) applyUsage(record, usage);
-          } else refuseMalformed(ex, event);
-          out += json ? `data: ${JSON.stringify(adapter.chunk(json))}\n\n` : event.raw;
-        } else if (governor!.holding || mayCarryToolCalls(event.raw)) out += governEvent(ex, governor!, event);
-        else {
-          if (!dataLooksWhole(event.data)) refuseMalformed(ex, event);
-          out += event.raw;
-          if (event.data.includes('"usage"')) {
-            const json = parseJsonOrNull(event.data);
-            if (json) applyEventUsage(ex, json);
-          }
+      // Fast path, most bytes: reads rarely end where an event does, so a read is cut in three: the end of an event
+      // begun in an earlier read (parsed, with it), the whole events after it (relayed unparsed when they may be),
+      // and the start of an event the next read ends (kept by the parser).
+      let rest = chunk;
+      if (governor && parser.hasPending) {
+        const first = firstEventEnd(rest);
+        if (first < 0) {
+          await relayParsed(rest);
+          continue;
         }
+        await relayParsed(rest.subarray(0, first));
+        rest = rest.subarray(first);
       }
-      const text = out;
-      out = '';
-      if (text && !res.writableEnded && !res.write(text)) await waitForDrain(res);
+      const last = governor ? lastEventEnd(rest) : -1;
+      if (last > 0 && !res.writableEnded && (await relayUnparsed(last === rest.length ? rest : rest.subarray(0, last)))) rest = rest.subarray(last);
+      if (rest.length > 0 && !res.writableEnded) await relayParsed(rest);
     }
     if (governor && !res.writableEnded) {
       // An event the stream ended in without its blank line: governed too when it may carry a call.
@@ -279,15 +301,25 @@ function endsWithDone(chunk: Buffer): boolean {
   return chunk.length >= DONE_EVENT.length && chunk.subarray(chunk.length - DONE_EVENT.length).equals(DONE_EVENT);
 }
 
-/** True when a chunk ends exactly at the end of an SSE event (a blank line), so nothing of it is left pending. */
-function endsAnEvent(chunk: Buffer): boolean {
-  const n = chunk.length;
-  if (n < 2) return false;
-  const last = chunk[n - 1];
-  const before = chunk[n - 2];
-  if (last === 10) return before === 10 || (before === 13 && n >= 4 && chunk[n - 3] === 10 && chunk[n - 4] === 13);
-  return last === 13 && before === 13;
+const BLANK_LINE = Buffer.from('\n\n');
+
+/**
+ * Index just after the first LF LF (an event's end) in `bytes`, or -1. Other line ends (CR) are left to the parser:
+ * a read that holds a CR is parsed whole (eventsLookWhole refuses CR too), which is exact, only slower.
+ */
+function firstEventEnd(bytes: Buffer): number {
+  if (bytes.indexOf(CR_BYTE) >= 0) return -1;
+  const at = bytes.indexOf(BLANK_LINE);
+  return at < 0 ? -1 : at + 2;
 }
+
+/** Index just after the last LF LF in `bytes` (its whole events end there), or -1. */
+function lastEventEnd(bytes: Buffer): number {
+  const at = bytes.lastIndexOf(BLANK_LINE);
+  return at < 0 ? -1 : at + 2;
+}
+
+const CR_BYTE = 13;
 
 function waitForDrain(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
