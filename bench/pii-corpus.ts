@@ -6,8 +6,8 @@
  * Run: node dist/bench/pii-corpus.js
  */
 import { pathToFileURL } from 'node:url';
-import { DETECTOR_NAMES, findSensitiveSpans, type DetectorName } from '../src/policy/detectors.js';
-import { luhnValid } from '../src/policy/detectors.js';
+import { mulberry32 } from '../src/fake-mistral/random.js';
+import { DETECTOR_NAMES, findSensitiveSpans, luhnValid, type DetectorName } from '../src/policy/detectors.js';
 
 export const GENRES = ['prose', 'code', 'logs', 'json'] as const;
 export type Genre = (typeof GENRES)[number];
@@ -24,19 +24,9 @@ export interface Document {
   planted: Planted[];
 }
 
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Builds documents of one genre; `plantEvery`: roughly one planted value per that many characters. */
 export function corpus(seed: number, genre: Genre, documents: number, bytes: number, plantEvery = 600): Document[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
   const chars = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[int(alphabet.length)]).join('');

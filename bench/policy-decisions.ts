@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { PolicyRegistry } from '../src/governance/policy-registry.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { compilePolicies, type EvalRequest, type NamedPolicy, type Rule } from '../src/policy/index.js';
+import { mulberry32 } from '../src/fake-mistral/random.js';
 
 const PROVIDERS = ['mistral', 'openai', 'deepseek', 'anthropic', 'groq'];
 const MODELS = ['mistral-large-latest', 'mistral-medium-latest', 'mistral-small-latest', 'gpt-4o', 'gpt-4o-mini', 'deepseek-chat', 'claude-sonnet', 'llama-3.1-70b'];
@@ -38,19 +39,8 @@ function population(shape: Shape, rules: number) {
   return { teams, tools, keys, agents, scopes };
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generator(seed: number, shape: Shape = 'dense', size = seed) {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const { teams: TEAMS, tools: TOOLS, keys: KEYS, agents: AGENTS, scopes: SCOPES } = population(shape, size);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const weighted = <T>(choices: readonly (readonly [number, T])[]): T => {

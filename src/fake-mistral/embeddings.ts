@@ -4,6 +4,7 @@
  */
 import type { Usage } from './completion.js';
 import { estimateTokens } from './tokens.js';
+import { mulberry32 } from './random.js';
 
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -12,16 +13,6 @@ function fnv1a(text: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return hash >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function embeddingVector(text: string, dimensions: number): number[] {
