@@ -64,6 +64,8 @@ async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
   }
 }
 
+let elsewhere = 0; // ids of policies created by "another process": never reused
+
 async function apply(registry: PolicyRegistry, store: Store, step: Change, ids: string[]): Promise<void> {
   const pick = (n: number) => ids[n % ids.length];
   switch (step.kind) {
@@ -71,7 +73,7 @@ async function apply(registry: PolicyRegistry, store: Store, step: Change, ids: 
       ids.push((await registry.create(step.document, step.at)).id);
       return;
     case 'create elsewhere': {
-      const id = `pol_elsewhere_${ids.length}_${step.at}`;
+      const id = `pol_elsewhere_${elsewhere++}`;
       await store.policies.insert({ id, name: step.document.name, document: step.document, created_at: step.at, updated_at: step.at });
       ids.push(id);
       return;
