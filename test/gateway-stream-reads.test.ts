@@ -15,7 +15,11 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null, ext
 
 function stream(tool: string | null): string {
   const events = [chunk({ role: 'assistant', content: '' })];
-  for (let i = 0; i < 30; i++) events.push(chunk({ content: `word ${i} é ✓ ` }));
+  for (let i = 0; i < 30; i++) {
+    events.push(chunk({ content: `word ${i} é ✓ ` }));
+    // An event whose first character is not ASCII (an unknown field, ignored by clients): a read can end inside it.
+    if (i % 10 === 5) events.push('✓ unknown field\n\n');
+  }
   if (tool) {
     events.push(chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: tool, arguments: '{"path":"/tmp/secret-target"}' } }] }));
     events.push(chunk({}, 'tool_calls', { usage: { prompt_tokens: 5, completion_tokens: 31, total_tokens: 36 } }));

@@ -43,6 +43,17 @@ test('field without a space after the colon, and id field', () => {
   assert.equal(e?.data, 'x');
 });
 
+test('a read that ends inside a character leaves it pending, even when nothing else is', () => {
+  const parser = new SseParser();
+  const bytes = Buffer.from('data: {}\n\n✓: x\n\n');
+  const cut = bytes.indexOf(Buffer.from('✓')) + 1;
+  assert.equal(parser.push(bytes.subarray(0, cut)).length, 1);
+  assert.equal(parser.hasPending, true, 'one byte of ✓ is held');
+  const [event] = parser.push(bytes.subarray(cut));
+  assert.equal(event?.raw, '✓: x\n\n');
+  assert.equal(parser.hasPending, false);
+});
+
 test('incomplete event stays pending', () => {
   const p = new SseParser();
   assert.deepEqual(p.push('data: partial\n'), []);

@@ -3,7 +3,6 @@
  * the events completed by them. Each event also carries the exact raw text it was parsed from, so a caller that
  * forwards events can pass the upstream's bytes through unchanged.
  */
-import { StringDecoder } from 'node:string_decoder';
 
 export interface SseEvent {
   /** The `event:` field, or "" when absent (meaning "message"). */
@@ -34,12 +33,15 @@ export class SseParser {
   /** Text of the event under way, received in earlier pushes (joined only when the event completes). */
   private pieces: string[] = [];
   private scan = Scan.InLine;
-  /** Node's StringDecoder: UTF-8 split across reads kept for the next one, and faster than TextDecoder's stream mode. */
-  private readonly decoder = new StringDecoder('utf8');
+  /**
+   * The bytes of a UTF-8 character a read began and the next one finishes (kept here, not in a decoder's hidden state,
+   * so `hasPending` knows of them: a relay must not pass the next read on as if nothing were held).
+   */
+  private held: Buffer | null = null;
 
   /** Parses newly received bytes; returns the events they complete (in order). Linear in the bytes received. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     const events: SseEvent[] = [];
     let start = 0;
     let scan = this.scan;
@@ -82,9 +84,17 @@ export class SseParser {
     return events;
   }
 
-  /** True when text has been received that no blank line has ended yet (cheap: nothing is joined). */
+  /** True when bytes have been received that no blank line has ended yet (cheap: nothing is joined). */
   get hasPending(): boolean {
-    return this.pieces.length > 0;
+    return this.pieces.length > 0 || this.held !== null;
+  }
+
+  /** The text of `chunk` up to its last whole character; the bytes after it wait for the next read. */
+  private decode(chunk: Uint8Array): string {
+    const bytes = this.held ? Buffer.concat([this.held, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const cut = bytes.length - unfinishedCharacter(bytes);
+    this.held = cut < bytes.length ? Buffer.from(bytes.subarray(cut)) : null;
+    return bytes.toString('utf8', 0, cut);
   }
 
   /** Text received but not yet terminated by a blank line (joined: for the end of a stream, not for every read). */
@@ -92,6 +102,18 @@ export class SseParser {
     if (this.pieces.length > 1) this.pieces = [this.pieces.join('')];
     return this.pieces[0] ?? '';
   }
+}
+
+/** How many bytes at the end of `bytes` begin a UTF-8 character they do not finish (0 when the last one is whole). */
+function unfinishedCharacter(bytes: Buffer): number {
+  for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 4); i--) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: its lead is further back
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    const have = bytes.length - i;
+    return have < length ? have : 0;
+  }
+  return 0;
 }
 
 function parseEvent(raw: string): SseEvent {
