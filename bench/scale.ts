@@ -49,6 +49,12 @@ interface Target {
   pid?: number;
 }
 
+/** A target as measure.ts's load() takes it. */
+function loadTarget(t: Target) {
+  const url = new URL(t.url);
+  return { name: t.name, origin: url.origin, path: url.pathname, headers: t.headers, pid: t.pid };
+}
+
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -119,7 +125,7 @@ async function bulkStreams(say: (line?: string) => void): Promise<void> {
     const body = chatBody(true);
     const results: Record<string, { rps: number; p50: number; p99: number; cpuUs: number }> = {};
     for (const t of set.targets) {
-      const target = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+      const target = loadTarget(t);
       await load(target, body, 16, 1); // warm-up
       results[t.name] = await load(target, body, 16, 4);
     }
@@ -184,7 +190,7 @@ async function promptSizes(say: (line?: string) => void): Promise<void> {
       const body = JSON.stringify({ model: 'mistral-large-latest', max_tokens: 50, messages: [{ role: 'user', content: prompt }] });
       const rps: Record<string, number> = {};
       for (const t of set.targets) {
-        const target = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+        const target = loadTarget(t);
         await load(target, body, 16, 1); // warm-up
         rps[t.name] = (await load(target, body, 16, 3)).rps;
       }
@@ -247,7 +253,7 @@ async function ruleCounts(say: (line?: string) => void): Promise<void> {
       }
       const result: Record<string, { rps: number; cpuUs: number }> = {};
       for (const t of [bare, target]) {
-        const measured = { name: t.name, origin: new URL(t.url).origin, path: new URL(t.url).pathname, headers: t.headers, pid: t.pid };
+        const measured = loadTarget(t);
         await load(measured, body, 16, 1); // warm-up
         result[t.name] = await load(measured, body, 16, 3);
       }

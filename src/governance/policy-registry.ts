@@ -100,11 +100,13 @@ export class PolicyRegistry {
     return this.serially(async () => {
       const record = await this.store.update(id, policy.name, document, now);
       if (record) {
-        const updated = livePolicy(record, JSON.stringify(record.document));
         const at = this.live.findIndex((p) => p.id === id);
         // Not compiled yet (created by another process since the last reload): a reload puts it in its place.
         if (at < 0) await this.reload();
-        else this.replace(this.live.map((p, i) => (i === at ? updated : p)));
+        else {
+          const updated = livePolicy(record, JSON.stringify(record.document));
+          this.replace(this.live.map((p, i) => (i === at ? updated : p)));
+        }
       }
       return record;
     });
