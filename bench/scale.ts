@@ -9,7 +9,8 @@
  * - concurrent slow streams: 500 and 2,000 streams opened at once, time to first byte of each, and the serving
  *   process's memory per open stream;
  * - prompt size: 1 KB, 32 KB and 256 KB prompts (prose, code and log lines) with the default PII scan (`detect`),
- *   throughput under load, and the scan's own time per MB;
+ *   throughput under load, and the scan's own time per MB; then 1 and 10 MB prompts, one at a time, while /healthz
+ *   is asked back to back: its slowest answer shows how long the gateway's event loop was blocked;
  * - rules in the live set: 10, 1,000 and 10,000 rules (the "org" shape of bench/policy-decisions.ts, added through
  *   the admin API; a policy that would deny the benchmark request is removed, so every request goes upstream),
  *   throughput under load and CPU per request, and the time one more policy takes to create at that size;
@@ -179,6 +180,22 @@ function realisticPrompt(bytes: number): string {
   return text.slice(0, bytes);
 }
 
+/** The slowest of back-to-back GET /healthz answers from the target's process while `work` runs. */
+async function healthzDuring(target: Target, work: Promise<unknown>): Promise<number> {
+  const url = `${new URL(target.url).origin}/healthz`;
+  let done = false;
+  const finished = work.finally(() => (done = true));
+  let slowest = 0;
+  while (!done) {
+    const started = performance.now();
+    const res = await request(url, { dispatcher: client });
+    await res.body.text();
+    slowest = Math.max(slowest, performance.now() - started);
+  }
+  await finished;
+  return slowest;
+}
+
 async function promptSizes(say: (line?: string) => void): Promise<void> {
   say('## prompt size, PII scan `detect` (the default)');
   say('| prompt | direct req/s | bare-proxy req/s | tollgate req/s | tollgate/bare | scan alone ms per MB |');
@@ -201,6 +218,18 @@ async function promptSizes(say: (line?: string) => void): Promise<void> {
       for (let i = 0; i < runs; i++) findSensitiveSpans(flat);
       const msPerMb = (performance.now() - started) / runs / (kb / 1024);
       say(`| ${kb} KB | ${fmt(rps.direct!, 0)} | ${fmt(rps['bare-proxy']!, 0)} | ${fmt(rps.tollgate!, 0)} | ${fmt((rps.tollgate! / rps['bare-proxy']!) * 100, 0)}% (target >= 70% at 32 and 256 KB) | ${fmt(msPerMb)} (target <= 3) |`);
+    }
+    say('');
+    say('| prompt | tollgate request ms | /healthz meanwhile: max ms (alone: max ms) | target |');
+    say('|---|---|---|---|');
+    const tollgate = set.targets.find((t) => t.name === 'tollgate')!;
+    for (const mb of [1, 10]) {
+      const body = JSON.stringify({ model: 'mistral-large-latest', max_tokens: 50, messages: [{ role: 'user', content: realisticPrompt(Math.floor(mb * 1024 * 1024 * 0.97)) }] });
+      await post(tollgate, body); // warm-up
+      const alone = await healthzDuring(tollgate, new Promise((resolve) => setTimeout(resolve, 300)));
+      const started = performance.now();
+      const meanwhile = await healthzDuring(tollgate, post(tollgate, body));
+      say(`| ${mb} MB | ${fmt(performance.now() - started)} | ${fmt(meanwhile)} (${fmt(alone)}) | the event loop never blocked > 5 ms |`);
     }
   } finally {
     await set.stop();

@@ -10,6 +10,7 @@ import { startRetention } from './audit/retention.js';
 import { AuditWriter } from './audit/writer.js';
 import type { GatewayConfig } from './config/config.js';
 import { LlmEndpointHandler } from './endpoints/handler.js';
+import { PromptScanner } from './governance/pii-scanner.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
 import { startStoreSync, type StoreSync } from './governance/store-sync.js';
 import { canonicalPath } from './http/canonical-path.js';
@@ -53,7 +54,8 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const retention = config.auditRetentionDays === null ? null : startRetention(store.audit, config.auditRetentionDays, logger);
   const pools = new UpstreamPools();
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
-  const governance = { keys, policies, audit: auditWriter, piiAction: config.piiAction };
+  const pii = new PromptScanner(config.piiAction);
+  const governance = { keys, policies, audit: auditWriter, pii };
   const trustedProxies = config.trustedProxies.length > 0 ? trustedProxyList(config.trustedProxies) : null;
   const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, trustedProxies });
   const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
@@ -135,6 +137,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       await retention?.stop();
       await auditWriter.close();
       await pools.close();
+      await pii.close();
       await store.close();
     })();
     return closed;

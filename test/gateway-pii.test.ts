@@ -7,6 +7,8 @@ import { eventually, startHarness, type Harness } from './support/harness.js';
 
 const SECRET_PROMPT = 'Write to jane.doe@corp.com about card 4111 1111 1111 1111';
 const CLEAN_PROMPT = 'Say hello';
+/** Over the gateway's inline scan limit (128K characters): scanned on a PII scan thread. */
+const LARGE_SECRET_PROMPT = `${'The quarterly report shows revenue grew by 12 percent while costs stayed flat. '.repeat(2500)}${SECRET_PROMPT}`;
 
 async function setup(action?: string) {
   const h = await startHarness({ env: action ? { CZ_GATEWAY_PII_ACTION: action } : {} });
@@ -37,6 +39,12 @@ describe('detect (default)', () => {
     assert.ok(!JSON.stringify(record).includes('jane.doe'));
   });
 
+  test('a prompt large enough for the scan thread: the same counts', async () => {
+    const res = await ask(s.openai, LARGE_SECRET_PROMPT).withResponse();
+    const record = await recordFor(s.h, res.response.headers.get('x-tollgate-request-id')!);
+    assert.deepEqual(record.details.pii, { action: 'detect', detectors: { email: 1, credit_card: 1 } });
+  });
+
   test('a clean prompt leaves no pii details', async () => {
     const res = await ask(s.openai, CLEAN_PROMPT).withResponse();
     const record = await recordFor(s.h, res.response.headers.get('x-tollgate-request-id')!);
@@ -56,6 +64,13 @@ describe('mask', () => {
     assert.equal((s.h.fake.requests.at(-1)!.body as any).messages[0].content, 'Write to [REDACTED-EMAIL] about card [REDACTED-CREDIT_CARD]');
     await ask(s.openai, [{ type: 'text', text: 'my number is +33 6 12 34 56 78' }]);
     assert.deepEqual((s.h.fake.requests.at(-1)!.body as any).messages[0].content, [{ type: 'text', text: 'my number is [REDACTED-PHONE]' }]);
+  });
+
+  test('a prompt large enough for the scan thread is redacted too', async () => {
+    await ask(s.openai, LARGE_SECRET_PROMPT);
+    const sent = (s.h.fake.requests.at(-1)!.body as any).messages[0].content as string;
+    assert.equal(sent.length, LARGE_SECRET_PROMPT.length - SECRET_PROMPT.length + 'Write to [REDACTED-EMAIL] about card [REDACTED-CREDIT_CARD]'.length);
+    assert.ok(sent.endsWith('Write to [REDACTED-EMAIL] about card [REDACTED-CREDIT_CARD]'));
   });
 
   test('a clean request is forwarded byte for byte', async () => {
@@ -93,6 +108,17 @@ describe('block', () => {
     assert.deepEqual(record.details.pii.detectors, { email: 1, credit_card: 1 });
     const ok = await ask(s.openai, CLEAN_PROMPT);
     assert.ok(ok.choices[0]!.message.content);
+  });
+
+  test('a prompt large enough for the scan thread is refused alike', async () => {
+    const before = s.h.fake.requests.length;
+    const err = await ask(s.openai, LARGE_SECRET_PROMPT).then(
+      () => assert.fail('expected a 403'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof OpenAI.PermissionDeniedError);
+    assert.equal((err.error as any).reason_code, 'DLP_BLOCKED');
+    assert.equal(s.h.fake.requests.length, before);
   });
 });
 

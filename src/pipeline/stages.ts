@@ -6,7 +6,8 @@
  */
 import type { AuditWriter } from '../audit/writer.js';
 import { applyDecision } from '../governance/apply-decision.js';
-import { hitCount, scanPrompt, type PiiAction } from '../policy/prompt-scan.js';
+import { hitCount, type PiiScan } from '../policy/prompt-scan.js';
+import type { PromptScanner } from '../governance/pii-scanner.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { auditUnavailable, authenticationFailed, denied } from '../http/errors.js';
 import type { KeyRegistry } from '../keys/registry.js';
@@ -36,7 +37,7 @@ export interface GovernanceDeps {
   keys: KeyRegistry;
   policies: PolicyRegistry;
   audit: AuditWriter;
-  piiAction: PiiAction;
+  pii: PromptScanner;
 }
 
 /** The stages every governed path shares, built once per gateway. */
@@ -70,25 +71,31 @@ export function governanceStages(deps: GovernanceDeps) {
     },
   };
 
+  /** What the prompt PII scan found: recorded, and in block mode the request's end. */
+  const concludePii = (ex: Exchange, scan: PiiScan): void => {
+    if (hitCount(scan) === 0) return;
+    const action = deps.pii.action;
+    ex.record.details = { ...ex.record.details, pii: { action, detectors: scan.counts } };
+    if (action === 'block') {
+      const found = Object.entries(scan.counts).map(([d, n]) => `${d} x${n}`).join(', ');
+      throw denied('dlp_blocked', `Request blocked: the prompt contains sensitive data (${found}) and CZ_GATEWAY_PII_ACTION=block`, DLP_BLOCKED, null, null, {
+        detectors: scan.counts,
+      });
+    }
+    if (scan.masked) {
+      ex.bodyMasked = true;
+      if (ex.rawBody) ex.rawBody = Buffer.from(JSON.stringify(ex.body));
+    }
+  };
+
   /** The prompt PII scan (CZ_GATEWAY_PII_ACTION) over every piece of prompt text the body's API carries. */
-  const pii: Stage = deps.piiAction === 'off' ? { name: 'pii', run() {} } : {
+  const pii: Stage = deps.pii.action === 'off' ? { name: 'pii', run() {} } : {
     name: 'pii',
     run(ex) {
       if (!ex.body || !ex.translator) return;
-      const action = deps.piiAction;
-      const scan = scanPrompt(ex.body, ex.translator, action === 'mask');
-      if (hitCount(scan) === 0) return;
-      ex.record.details = { ...ex.record.details, pii: { action, detectors: scan.counts } };
-      if (action === 'block') {
-        const found = Object.entries(scan.counts).map(([d, n]) => `${d} x${n}`).join(', ');
-        throw denied('dlp_blocked', `Request blocked: the prompt contains sensitive data (${found}) and CZ_GATEWAY_PII_ACTION=block`, DLP_BLOCKED, null, null, {
-          detectors: scan.counts,
-        });
-      }
-      if (scan.masked) {
-        ex.bodyMasked = true;
-        if (ex.rawBody) ex.rawBody = Buffer.from(JSON.stringify(ex.body));
-      }
+      const scan = deps.pii.scan(ex.body, ex.translator);
+      if (scan instanceof Promise) return scan.then((s) => concludePii(ex, s));
+      concludePii(ex, scan);
     },
   };
 

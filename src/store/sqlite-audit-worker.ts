@@ -2,10 +2,11 @@
  * A worker thread with its own SQLite connection for the audit table, so the gateway's event loop never runs an
  * audit statement: the writer thread commits batches and prunes (retention); the reader thread, on a read-only
  * connection (WAL: it never blocks the writer, nor the writer it), runs the audit queries.
- * Messages in: `{ id, ...AuditJob }`; out: `{ id, result }` or `{ id, error }`.
+ * Jobs: `AuditJob`, served by src/workers/job-thread.ts.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { serveJobs } from '../workers/job-thread.js';
 import { prepareAuditInsert, prepareAuditPrune } from './sqlite-audit.js';
 import type { AuditRecord } from './types.js';
 
@@ -43,11 +44,5 @@ function serve({ file, busyTimeoutMs, readonly, fsyncCommits }: AuditThreadOptio
     }
     return prune(job.pruneBefore, job.limit);
   };
-  parentPort!.on('message', ({ id, ...job }: { id: number } & AuditJob) => {
-    try {
-      parentPort!.postMessage({ id, result: run(job) });
-    } catch (err) {
-      parentPort!.postMessage({ id, error: (err as Error).message });
-    }
-  });
+  serveJobs<AuditJob>((job) => ({ result: run(job) }));
 }
