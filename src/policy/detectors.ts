@@ -63,51 +63,71 @@ const CHAR_CLASS = (() => {
 })();
 const isLocalChar = (c: number): boolean => c < 128 && (CHAR_CLASS[c]! & LOCAL_CHAR) !== 0;
 
+const isKeyChar = (c: number): boolean => c < 128 && (CHAR_CLASS[c]! & KEY_CHAR) !== 0;
+const isTokenChar = (c: number): boolean => c < 128 && (CHAR_CLASS[c]! & TOKEN_CHAR) !== 0;
+
 /**
- * api_key in one pass over the text: every maximal run of key characters a known format fills whole, then every
- * maximal run of token characters of 32 to 512 with a random-looking mix (the order the two regexes gave).
+ * Where a known format's run can start, found by native literal searches: each format begins with one of these
+ * literals, or has an underscore 2, 3 or 6 characters in (sk_ rk_ cz_live_, gh?_, github_pat_).
  */
+const KNOWN_KEY_LITERALS = ['sk-', 'glpat-', 'xox', 'AKIA', 'ASIA', 'AIza'];
+const UNDERSCORE_OFFSETS = [2, 3, 6];
+
+/** api_key: every maximal run of key characters a known format fills whole, then the random-looking tokens. */
 function apiKeySpans(text: string): DetectedSpan[] {
-  const known: DetectedSpan[] = [];
-  const tokens: DetectedSpan[] = [];
-  const keyRunEnds = (start: number, end: number) => {
+  const starts: number[] = [];
+  for (const literal of KNOWN_KEY_LITERALS) for (let i = text.indexOf(literal); i >= 0; i = text.indexOf(literal, i + 1)) starts.push(i);
+  for (let i = text.indexOf('_'); i >= 0; i = text.indexOf('_', i + 1)) for (const offset of UNDERSCORE_OFFSETS) if (i >= offset) starts.push(i - offset);
+  starts.sort((a, b) => a - b);
+  const spans: DetectedSpan[] = [];
+  let previous = -1;
+  for (const start of starts) {
+    // A run starts where the character before it cannot extend it.
+    if (start === previous || (start > 0 && isKeyChar(text.charCodeAt(start - 1)))) continue;
+    previous = start;
+    let end = start;
+    while (end < text.length && end - start <= KNOWN_KEY_RUN_MAX && isKeyChar(text.charCodeAt(end))) end++;
     const length = end - start;
     if (length >= KNOWN_KEY_RUN_MIN && length <= KNOWN_KEY_RUN_MAX && KNOWN_KEY_RUN.test(text.slice(start, end))) {
-      known.push({ detector: 'api_key', start, end });
+      spans.push({ detector: 'api_key', start, end });
     }
-  };
-  const n = text.length;
-  const isTokenChar = (i: number) => {
-    const c = text.charCodeAt(i);
-    return c < 128 && (CHAR_CLASS[c]! & TOKEN_CHAR) !== 0;
-  };
-  // Only runs of at least KNOWN_KEY_RUN_MIN token characters matter, and every such run covers a multiple of that
-  // length: looking at those positions only, the scan skips most of the text (words are shorter).
-  for (let probe = KNOWN_KEY_RUN_MIN - 1; probe < n; probe += KNOWN_KEY_RUN_MIN) {
-    if (!isTokenChar(probe)) continue;
-    let tokenRun = probe;
-    while (tokenRun > 0 && isTokenChar(tokenRun - 1)) tokenRun--;
-    let end = probe + 1;
-    while (end < n && isTokenChar(end)) end++;
-    const length = end - tokenRun;
-    if (length < KNOWN_KEY_RUN_MIN) continue;
-    // Its runs of key characters are split by the others (+ / =).
-    let keyRun = tokenRun;
-    for (let i = tokenRun; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if ((CHAR_CLASS[c]! & KEY_CHAR) === 0) {
-        keyRunEnds(keyRun, i);
-        keyRun = i + 1;
-      }
-    }
-    keyRunEnds(keyRun, end);
-    if (length >= TOKEN_RUN_MIN && length <= TOKEN_RUN_MAX && isHighEntropyToken(text.slice(tokenRun, end))) {
-      tokens.push({ detector: 'api_key', start: tokenRun, end });
-    }
-    // On to the first probe position at or after the run's end (the loop adds one step).
-    probe = end - (end % KNOWN_KEY_RUN_MIN) - 1;
   }
-  return known.length === 0 ? tokens : known.concat(tokens);
+  return tokenSpans(text, spans);
+}
+
+/** Both probes of a token run search sit this far apart; a run of TOKEN_RUN_MIN covers two (see tokenSpans). */
+const TOKEN_PROBE = TOKEN_RUN_MIN / 2;
+
+/** True when text[from, to) lies in the text and holds token characters only. */
+function allTokenChars(text: string, from: number, to: number): boolean {
+  if (from < 0 || to > text.length) return false;
+  for (let i = from; i < to; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * The random-looking tokens (maximal runs of 32 to 512 token characters, high entropy), appended to `spans`. Any 32
+ * consecutive positions hold two consecutive multiples of 16, one of them a multiple of 32: so a long enough run
+ * covers a multiple of 32 and the 16 positions on one side of it. Only those are looked at until one passes, which
+ * on text of words and spaces is a few characters in every 32.
+ */
+function tokenSpans(text: string, spans: DetectedSpan[]): DetectedSpan[] {
+  const n = text.length;
+  for (let probe = 0; probe < n; probe += TOKEN_RUN_MIN) {
+    if (!isTokenChar(text.charCodeAt(probe))) continue;
+    if (!allTokenChars(text, probe + 1, probe + TOKEN_PROBE + 1) && !allTokenChars(text, probe - TOKEN_PROBE, probe)) continue;
+    let start = probe;
+    while (start > 0 && isTokenChar(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < n && isTokenChar(text.charCodeAt(end))) end++;
+    const length = end - start;
+    if (length >= TOKEN_RUN_MIN && length <= TOKEN_RUN_MAX && isHighEntropyToken(text.slice(start, end))) {
+      spans.push({ detector: 'api_key', start, end });
+    }
+    // On to the first probe after the run (the loop adds one step).
+    probe = end - (end % TOKEN_RUN_MIN);
+  }
+  return spans;
 }
 
 /** An email after its local part (RFC 5321 limits: labels of at most 63 characters), tried where one can start. */
@@ -253,11 +273,20 @@ export function isHighEntropyToken(match: string): boolean {
  * least two separators; dates (2024-01-15 ...) and IPv4 addresses are not phone numbers.
  */
 function isPlausiblePhone(match: string): boolean {
-  const digitCount = match.replace(/\D/g, '').length;
-  if (digitCount < (match.startsWith('+') ? PHONE_MIN_DIGITS : PHONE_MIN_DIGITS + 1) || digitCount > 15) return false;
+  // One pass, no copies: most candidates in logs and JSON are short numbers, rejected by their digit count.
+  let digits = 0;
+  let separators = 0;
+  let parenthesis = false;
+  for (let i = 0; i < match.length; i++) {
+    const c = match.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 40) parenthesis = true;
+    else if (c !== 41 && c !== 43) separators++;
+  }
+  const international = match.charCodeAt(0) === 43;
+  if (digits < (international ? PHONE_MIN_DIGITS : PHONE_MIN_DIGITS + 1) || digits > 15) return false;
   if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(match)) return false;
-  const separators = match.replace(/[\d()+]/g, '').length;
-  return match.startsWith('+') || match.includes('(') || separators >= 2;
+  return international || parenthesis || separators >= 2;
 }
 
 /** ISO 13616: 15 to 34 characters whose rearranged numeric form is 1 modulo 97. */
