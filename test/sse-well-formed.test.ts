@@ -45,3 +45,25 @@ test('strings may hold brackets, quotes and multi-byte characters', () => {
   assert.equal(eventsLookWhole(chunk('data: {"a":1}}\n\n')), false, 'nothing after the close');
   assert.equal(eventsLookWhole(chunk('data: {"a":1} x\n\n')), false);
 });
+
+test('property: a chunk passes exactly when each of its events, split line by line, passes dataLooksWhole', () => {
+  const json = fc.jsonValue().map((v) => JSON.stringify(v));
+  const line = fc.oneof(
+    json.map((j) => `data: ${j}`),
+    json.map((j) => `data:${j}`),
+    fc.tuple(json, fc.nat()).map(([j, cut]) => `data: ${j.slice(0, cut % (j.length + 1))}`),
+    fc.constantFrom('data: [DONE]', 'data:', 'data: ', 'data:  {}', 'dat', 'data', 'datum: {', 'event: message', ': ping {', 'id: 7', 'data: {"a":"\\"}', 'data: "x"'),
+    fc.string({ unit: fc.constantFrom('d', 'a', 't', ':', ' ', '{', '}', '[', ']', '"', '\\', 'x', 'é') }),
+  );
+  const event = fc.array(line, { minLength: 1, maxLength: 4 });
+  fc.assert(
+    fc.property(fc.array(event, { minLength: 1, maxLength: 5 }), fc.boolean(), (events, endsWhole) => {
+      const text = events.map((lines) => lines.join('\n')).join('\n\n') + (endsWhole ? '\n\n' : '');
+      const expected = text
+        .split('\n\n')
+        .every((block) => dataLooksWhole(block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n')));
+      assert.equal(eventsLookWhole(chunk(text)), expected, JSON.stringify(text));
+    }),
+    { numRuns: 3000 },
+  );
+});
