@@ -208,11 +208,11 @@ async function promptSizes(say: (line?: string) => void): Promise<void> {
       const rps: Record<string, number> = {};
       for (const t of set.targets) {
         const target = loadTarget(t);
-        await load(target, body, 16, 1); // warm-up
+        await load(target, body, 16, kb === 1 ? 3 : 1); // warm-up (the first size warms the JIT too)
         rps[t.name] = (await load(target, body, 16, 3)).rps;
       }
       const flat = JSON.parse(JSON.stringify(prompt)) as string;
-      for (let i = 0; i < 5; i++) findSensitiveSpans(flat);
+      for (let i = 0; i < Math.ceil(4096 / kb); i++) findSensitiveSpans(flat);
       const started = performance.now();
       const runs = Math.max(5, Math.ceil(2048 / kb));
       for (let i = 0; i < runs; i++) findSensitiveSpans(flat);
