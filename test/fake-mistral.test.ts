@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Mistral } from '@mistralai/mistralai';
+import OpenAI from 'openai';
 import { HTTPValidationError, MistralError } from '@mistralai/mistralai/models/errors';
 import { generateChat, invalidLastRole, promptTokens } from '../src/fake-mistral/chat.js';
 import { textChoice } from '../src/fake-mistral/completion.js';
@@ -402,6 +403,23 @@ describe('fake-mistral server', () => {
       assert.deepEqual(res.data.map((d) => [d.index, d.embedding?.length]), [[0, 1024], [1, 1024]]);
       assert.deepEqual(res.data[0]?.embedding, embeddingVector('alpha', 1024));
       assert.equal(res.usage.promptTokens, estimateTokens('alpha') + estimateTokens('beta'));
+    });
+
+    it('encodes embeddings as base64 float32 when asked (both encodings Mistral publishes), as the openai SDK sends by default', async () => {
+      const asFloat32 = (v: number[]) => Array.from(new Float32Array(v));
+      // Over raw HTTP: the Mistral SDK sends encodingFormat but its response schema knows number arrays only.
+      const b64 = (await (await post('/v1/embeddings', { model: 'mistral-embed', input: ['alpha'], encoding_format: 'base64' })).json()) as { data: { embedding: string }[] };
+      const bytes = Buffer.from(b64.data[0]!.embedding, 'base64');
+      const decoded = new Float32Array(new Uint8Array(bytes).buffer);
+      assert.deepEqual(Array.from(decoded), asFloat32(embeddingVector('alpha', 1024)));
+      // The openai SDK asks for base64 unless told otherwise, and decodes it to numbers itself.
+      const openai = new OpenAI({ apiKey: KEY, baseURL: `${fake.url}/v1`, maxRetries: 0 });
+      const res = await openai.embeddings.create({ model: 'mistral-embed', input: ['alpha', 'beta'] });
+      assert.deepEqual(res.data.map((d) => d.embedding), [asFloat32(embeddingVector('alpha', 1024)), asFloat32(embeddingVector('beta', 1024))]);
+      const floats = await openai.embeddings.create({ model: 'mistral-embed', input: 'alpha', encoding_format: 'float' });
+      assert.deepEqual(floats.data[0]!.embedding, embeddingVector('alpha', 1024));
+      const refused = await post('/v1/embeddings', { model: 'mistral-embed', input: 'x', encoding_format: 'int8' });
+      assert.equal(refused.status, 422);
     });
 
     it('rejects a bad key with 401 and invalid bodies with a 422 HTTPValidationError', async () => {

@@ -23,15 +23,23 @@ export function embeddingVector(text: string, dimensions: number): number[] {
   return raw.map((x) => Math.round((x / norm) * 1e7) / 1e7);
 }
 
+/** `encoding_format: "base64"`: the vector's float32 values, little-endian, base64-encoded (as OpenAI's clients decode it). */
+export function base64Embedding(vector: readonly number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((x, i) => bytes.writeFloatLE(x, i * 4));
+  return bytes.toString('base64');
+}
+
 export interface EmbeddingResult {
-  data: Array<{ object: 'embedding'; embedding: number[]; index: number }>;
+  data: Array<{ object: 'embedding'; embedding: number[] | string; index: number }>;
   usage: Usage;
 }
 
-export function generateEmbeddings(inputs: readonly string[], dimensions: number): EmbeddingResult {
+export function generateEmbeddings(inputs: readonly string[], dimensions: number, encoding: 'float' | 'base64' = 'float'): EmbeddingResult {
   const promptTokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
+  const encode = encoding === 'base64' ? base64Embedding : (v: number[]) => v;
   return {
-    data: inputs.map((text, index) => ({ object: 'embedding', embedding: embeddingVector(text, dimensions), index })),
+    data: inputs.map((text, index) => ({ object: 'embedding', embedding: encode(embeddingVector(text, dimensions)), index })),
     usage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens },
   };
 }

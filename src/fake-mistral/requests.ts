@@ -124,7 +124,7 @@ export const EmbeddingRequestSchema = z.strictObject({
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
   output_dimension: z.int().min(1).max(8192).nullable().optional(),
   output_dtype: z.enum(['float']).optional(),
-  encoding_format: z.enum(['float']).optional(),
+  encoding_format: z.enum(['float', 'base64']).optional(),
 });
 
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;

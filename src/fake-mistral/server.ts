@@ -443,7 +443,7 @@ function handleEmbeddings(exchange: Exchange, state: ServerState, body: unknown)
   const dimension = state.catalogue.find(request.model)?.embeddingDimension;
   if (dimension === undefined) return sendError(exchange.res, errors.invalidModel(request.model));
   const inputs = typeof request.input === 'string' ? [request.input] : request.input;
-  const { data, usage } = generateEmbeddings(inputs, request.output_dimension ?? dimension);
+  const { data, usage } = generateEmbeddings(inputs, request.output_dimension ?? dimension, request.encoding_format);
   sendJson(exchange.res, 200, { id: `embd-${hexId()}`, object: 'list', data, model: request.model, usage });
 }
 
