@@ -13,6 +13,7 @@ import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts
 import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
 import type { TrustedProxy } from '../http/forwarded.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
+import { parameterTable } from '../translators/provider-parameters.js';
 
 export type AuditFailureMode = 'closed' | 'open';
 
@@ -112,6 +113,9 @@ const providerFileSchema = z.strictObject({
   timeout_ms: z.int().positive().optional(),
   max_connections: z.int().min(1).max(1_000_000).optional(),
   path_rewrites: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
+  parameters: z
+    .record(z.string().min(1), z.union([z.enum(['drop', 'emulate', 'keep']), z.strictObject({ rename: z.string().min(1) })]))
+    .optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -243,7 +247,7 @@ function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Map<strin
     const timeoutMs = parseInteger(env, envName('TIMEOUT_MS'), 120_000, { min: 100, max: 3_600_000 }, problems);
     const maxConnections = parseInteger(env, envName('MAX_CONNECTIONS'), 0, { min: 1, max: 1_000_000 }, problems) || null;
     if (apiKey && baseUrl) {
-      providers.set(name, { name, baseUrl, apiKey, timeoutMs, maxConnections, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai' });
+      providers.set(name, { name, baseUrl, apiKey, timeoutMs, maxConnections, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai', parameters: builtin?.parameters ?? {} });
     }
   }
   return providers;
@@ -282,6 +286,7 @@ function providersFromFile(
       maxConnections: p.max_connections ?? null,
       pathRewrites: { ...(BUILTIN_PROVIDERS[name]?.pathRewrites ?? {}), ...(p.path_rewrites ?? {}) },
       wire: BUILTIN_PROVIDERS[name]?.wire ?? 'openai',
+      parameters: parameterTable(BUILTIN_PROVIDERS[name]?.parameters ?? {}, p.parameters ?? {}, `${where}.parameters`, problems),
     });
   }
 }

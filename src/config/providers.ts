@@ -1,3 +1,5 @@
+import type { ParameterTable } from '../translators/provider-parameters.js';
+
 /**
  * Built-in OpenAI-compatible providers. Any other provider is declared by env (`CZ_GATEWAY_<NAME>_BASE_URL`) or in
  * the config file's `providers` block.
@@ -19,6 +21,8 @@ export interface ProviderConfig {
   maxConnections: number | null;
   /** How the provider is spoken to: its authentication headers and error format. */
   wire: ProviderWire;
+  /** OpenAI request fields the provider rejects, and what the gateway does with them (src/translators/provider-parameters.ts). */
+  parameters: ParameterTable;
 }
 
 /**
@@ -31,11 +35,26 @@ export interface BuiltinProvider {
   baseUrl: string;
   pathRewrites: Record<string, string>;
   wire: ProviderWire;
+  parameters: ParameterTable;
 }
 
+/**
+ * OpenAI chat fields absent from Mistral's published chat API (the request schema of its API reference and of its
+ * official SDK, which rejects unknown fields with 422 `extra_forbidden`) that have a Mistral equivalent or none needed:
+ * `stream_options` (usage comes in Mistral's last chunk anyway), `max_completion_tokens` (OpenAI's newer name for
+ * `max_tokens`), `seed` (`random_seed`), `user` (an end-user id for OpenAI's abuse monitoring; Mistral has none).
+ * Fields whose loss would change the answer (`logprobs`, `logit_bias`, ...) are left for Mistral to refuse.
+ */
+const MISTRAL_PARAMETERS: ParameterTable = {
+  stream_options: { action: 'emulate' },
+  max_completion_tokens: { action: 'rename', to: 'max_tokens' },
+  seed: { action: 'rename', to: 'random_seed' },
+  user: { action: 'drop' },
+};
+
 export const BUILTIN_PROVIDERS: Readonly<Record<string, BuiltinProvider>> = {
-  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' }, wire: 'openai' },
-  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {}, wire: 'openai' },
-  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {}, wire: 'openai' },
-  anthropic: { baseUrl: 'https://api.anthropic.com', pathRewrites: {}, wire: 'anthropic' },
+  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' }, wire: 'openai', parameters: MISTRAL_PARAMETERS },
+  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {}, wire: 'openai', parameters: {} },
+  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {}, wire: 'openai', parameters: {} },
+  anthropic: { baseUrl: 'https://api.anthropic.com', pathRewrites: {}, wire: 'anthropic', parameters: {} },
 };

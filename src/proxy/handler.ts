@@ -1,6 +1,7 @@
 /**
  * The governed request path for provider routes `/<provider>/v1/*`, as a list of stages:
- * provider -> audit health -> authenticate -> route -> read body -> decide -> PII -> forward (relay + tool calls).
+ * provider -> audit health -> authenticate -> route -> read body -> decide -> PII -> adapt parameters -> forward
+ * (relay + tool calls).
  * Every outcome, including each failure, completes exactly one audit record (the exchange).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +16,8 @@ import { Exchange } from '../pipeline/exchange.js';
 import { governanceStages, runPipeline, type GovernanceDeps, type Stage } from '../pipeline/stages.js';
 import { resolveRoute, type GovernedBody, type RouteSpec } from '../providers/routes.js';
 import type { Upstream } from '../providers/upstream.js';
+import { adaptParameters, ParameterConflict } from '../translators/provider-parameters.js';
+import { openaiCompatibleRequest } from '../translators/requests.js';
 import type { ToolDenyMode } from '../translators/tool-verdicts.js';
 import { forward } from './relay.js';
 
@@ -57,7 +60,7 @@ export class ProviderProxy {
 
   constructor(private readonly deps: ProxyDeps) {
     const shared = governanceStages(deps);
-    this.stages = [this.provider, shared.auditHealth, shared.authenticate, this.route, this.readBody, shared.decide, shared.pii, { name: 'forward', run: forward }];
+    this.stages = [this.provider, shared.auditHealth, shared.authenticate, this.route, this.readBody, shared.decide, shared.pii, this.adaptParameters, { name: 'forward', run: forward }];
   }
 
   /** `path` is the canonical URL path, `search` its query string ("" or "?..."). Never throws. */
@@ -111,6 +114,27 @@ export class ProviderProxy {
       ex.translator = resolved.spec.translator;
       if (resolved.spec.streamErrors) ex.streamErrors = resolved.spec.streamErrors;
       ex.record.action = resolved.spec.action;
+    },
+  };
+
+  /**
+   * The provider's parameter table (src/translators/provider-parameters.ts) applied to OpenAI-shaped bodies, after the decision
+   * and the PII scan saw what the client sent: the provider is sent its own field names, the audit says what changed.
+   */
+  private readonly adaptParameters: Stage<ProxyExchange> = {
+    name: 'adapt-parameters',
+    run: (ex) => {
+      if (!ex.body || ex.spec.translator !== openaiCompatibleRequest) return;
+      let adapted;
+      try {
+        adapted = adaptParameters(ex.body, ex.upstream.config.parameters);
+      } catch (err) {
+        if (err instanceof ParameterConflict) throw badRequest('invalid_parameter', err.message, err.field);
+        throw err;
+      }
+      if (adapted.length === 0) return;
+      ex.record.details = { ...ex.record.details, adapted };
+      if (ex.rawBody) ex.rawBody = Buffer.from(JSON.stringify(ex.body));
     },
   };
 
