@@ -97,7 +97,7 @@ test('every outcome gets the right OpenAI-shaped error and exactly one audit rec
   assert.match(missingModel.error_message, /model/);
 });
 
-test('429 from the provider keeps its retry-after header', async () => {
+test("429 from the provider keeps retry-after and the provider's rate-limit headers, in its own naming", async () => {
   const res = await fetch(`${h.url}/mistral/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-fake-fault': 'status=429' },
@@ -105,6 +105,10 @@ test('429 from the provider keeps its retry-after header', async () => {
   });
   assert.equal(res.status, 429);
   assert.ok(res.headers.get('retry-after'));
+  // Mistral's names (the fake sends them as api.mistral.ai does).
+  assert.equal(res.headers.get('x-ratelimit-remaining-req-minute'), '0');
+  assert.equal(res.headers.get('x-ratelimit-limit-tokens-minute'), '500000');
+  assert.equal(res.headers.get('x-ratelimit-remaining-tokens-minute'), '499000');
   assert.equal(((await res.json()) as any).error.type, 'rate_limit_error');
 });
 

@@ -26,7 +26,14 @@ import { asGatewayError } from '../pipeline/exchange.js';
 import { denialAsError, governAnswer, toolGovernance } from '../pipeline/tool-governance.js';
 import type { ProxyExchange } from './handler.js';
 
-const RATE_LIMIT_HEADERS = ['retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'ratelimitbysize-limit', 'ratelimitbysize-remaining', 'ratelimitbysize-reset'];
+/**
+ * Headers an upstream error keeps: `retry-after` (and OpenAI's `retry-after-ms`), and every rate-limit header in each
+ * provider's own naming: `x-ratelimit-*` (OpenAI's `-requests`/`-tokens`, Mistral's `-req-minute`/`-tokens-minute`, ...),
+ * `x-ratelimitbysize-*`, and the IETF draft's `ratelimit-*` / `ratelimit`. Clients back off by them.
+ */
+function isRateLimitHeader(name: string): boolean {
+  return name === 'retry-after' || name === 'retry-after-ms' || name.startsWith('x-ratelimit') || name.startsWith('ratelimit');
+}
 
 const governance = (ex: ProxyExchange): ToolGovernance => toolGovernance(ex, ex.policies, ex.toolDenyMode);
 
@@ -61,7 +68,7 @@ export async function forward(ex: ProxyExchange): Promise<void> {
     const text = await response.body.text();
     record.upstream_latency_ms = elapsedMs(upstreamStarted);
     const error = upstreamErrorToGateway(upstream.config.name, response.statusCode, text);
-    ex.fail(error, pickHeaders(response.headers, RATE_LIMIT_HEADERS));
+    ex.fail(error, pickHeaders(response.headers, isRateLimitHeader));
     return;
   }
   if (isStream) {
@@ -277,11 +284,11 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
   ex.end(response.statusCode);
 }
 
-function pickHeaders(headers: Record<string, string | string[] | undefined>, names: string[]): Record<string, string> {
+function pickHeaders(headers: Record<string, string | string[] | undefined>, keep: (name: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of names) {
+  for (const name in headers) {
     const v = headers[name];
-    if (typeof v === 'string') out[name] = v;
+    if (typeof v === 'string' && keep(name)) out[name] = v;
   }
   return out;
 }
