@@ -14,8 +14,9 @@ import { PromptScanner } from './governance/pii-scanner.js';
 import { PolicyRegistry } from './governance/policy-registry.js';
 import { startStoreSync, type StoreSync } from './governance/store-sync.js';
 import { canonicalPath } from './http/canonical-path.js';
+import { Cors } from './http/cors.js';
 import { trustedProxyList } from './http/forwarded.js';
-import { badRequest, notFound, type GatewayError } from './http/errors.js';
+import { badRequest, corsOriginNotAllowed, notFound, type GatewayError } from './http/errors.js';
 import { Exchange } from './pipeline/exchange.js';
 import { sendJson } from './http/respond.js';
 import { KeyRegistry } from './keys/registry.js';
@@ -56,6 +57,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const upstreams = new Map([...config.providers.values()].map((p) => [p.name, new Upstream(p, pools)]));
   const pii = new PromptScanner(config.piiAction);
   const governance = { keys, policies, audit: auditWriter, pii };
+  const cors = config.corsOrigins === null ? null : new Cors(config.corsOrigins);
   const trustedProxies = config.trustedProxies.length > 0 ? trustedProxyList(config.trustedProxies) : null;
   const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, trustedProxies });
   const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
@@ -95,15 +97,24 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       return;
     }
     // Configured endpoints match their exact path, so "/mistral" never shadows the provider routes "/mistral/v1/...".
-    if (llmEndpoints.serves(pathname)) {
+    const target = llmEndpoints.serves(pathname) ? 'endpoint' : pathname.startsWith('/api/') ? 'admin' : pathname.length > 1 && pathname.indexOf('/', 1) !== 1 ? 'provider' : null;
+    if (cors && (target === 'endpoint' || target === 'provider')) {
+      const outcome = cors.handle(req, res);
+      if (outcome === 'answered') return;
+      if (outcome === 'refused') {
+        refuse(req, res, pathname, corsOriginNotAllowed(String(req.headers.origin)));
+        return;
+      }
+    }
+    if (target === 'endpoint') {
       void llmEndpoints.handle(req, res, pathname, search);
       return;
     }
-    if (pathname.startsWith('/api/')) {
+    if (target === 'admin') {
       void admin.handle(req, res, new URL(pathname + search, 'http://gateway'));
       return;
     }
-    if (pathname.length > 1 && pathname.indexOf('/', 1) !== 1) {
+    if (target === 'provider') {
       void proxy.handle(req, res, pathname, search);
       return;
     }

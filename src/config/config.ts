@@ -13,6 +13,7 @@ import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts
 import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
 import type { TrustedProxy } from '../http/forwarded.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
+import type { CorsOrigins } from '../http/cors.js';
 import { parameterTable } from '../translators/provider-parameters.js';
 
 export type AuditFailureMode = 'closed' | 'open';
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   /** Audit records older than this many days are deleted (in small batches, off the request path); null keeps all. */
   auditRetentionDays: number | null;
   shutdownGraceMs: number;
+  /** Origins whose browsers may call provider routes and templated endpoints (null: CORS off). */
+  corsOrigins: CorsOrigins | null;
   /** Peers whose X-Forwarded-* / Forwarded / X-Real-IP headers are kept (extended); everyone else's are replaced. */
   trustedProxies: TrustedProxy[];
   /** How often to pick up key and policy changes made by other processes sharing the store. */
@@ -69,6 +72,27 @@ function parseTrustedProxies(value: string | undefined, problems: string[]): Tru
     proxies.push({ address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
   }
   return proxies;
+}
+
+/** `CZ_GATEWAY_CORS_ORIGINS`: null when unset (CORS off); problems name each entry that is not an origin. */
+function parseCorsOrigins(value: string | undefined, problems: string[]): CorsOrigins | null {
+  if (value === undefined || value.trim() === '') return null;
+  if (value.trim() === '*') return '*';
+  const origins = new Set<string>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry) {
+      problems.push(`CZ_GATEWAY_CORS_ORIGINS: ${JSON.stringify(entry)} is not an origin (scheme://host[:port], no path or trailing slash, e.g. https://app.example.com), or use * for any`);
+      continue;
+    }
+    origins.add(entry);
+  }
+  return origins;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +125,7 @@ const GLOBAL_VARIABLES = [
   'AUDIT_RETENTION_DAYS',
   'SHUTDOWN_GRACE_MS',
   'TRUSTED_PROXIES',
+  'CORS_ORIGINS',
   'SYNC_MS',
   'LOG_LEVEL',
   'URL', // used by the CLI to reach a running gateway
@@ -361,6 +386,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
     auditRetentionDays: parseInteger(env, 'CZ_GATEWAY_AUDIT_RETENTION_DAYS', 0, { min: 1, max: 36_500 }, problems) || null,
     shutdownGraceMs: parseInteger(env, 'CZ_GATEWAY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 }, problems),
     trustedProxies: parseTrustedProxies(env.CZ_GATEWAY_TRUSTED_PROXIES, problems),
+    corsOrigins: parseCorsOrigins(env.CZ_GATEWAY_CORS_ORIGINS, problems),
     syncIntervalMs: parseInteger(env, 'CZ_GATEWAY_SYNC_MS', 1_000, { min: 50, max: 3_600_000 }, problems),
     logLevel: parseChoice(env, 'CZ_GATEWAY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
   };

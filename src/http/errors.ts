@@ -121,6 +121,13 @@ export const auditUnavailable = () =>
 export const notFound = (code: string, message: string, reasonCode = code === 'unknown_provider' ? 'UNKNOWN_PROVIDER' : 'UNKNOWN_ROUTE') =>
   new GatewayError(404, 'not_found_error', code, message, null, {}, { reason_code: reasonCode });
 
+/** A browser preflight from an origin CZ_GATEWAY_CORS_ORIGINS does not list. */
+export const corsOriginNotAllowed = (origin: string) =>
+  new GatewayError(403, 'permission_error', 'cors_origin_not_allowed', `Origin ${JSON.stringify(origin)} may not call the gateway from a browser (CZ_GATEWAY_CORS_ORIGINS)`, null, {}, {
+    decision: 'deny',
+    reason_code: 'CORS_ORIGIN_NOT_ALLOWED',
+  });
+
 export const methodNotAllowed = (message: string) =>
   new GatewayError(405, 'invalid_request_error', 'method_not_allowed', message, null, {}, { reason_code: 'UNKNOWN_ROUTE' });
 
