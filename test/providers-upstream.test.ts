@@ -7,7 +7,7 @@ import { Upstream, responseHeaders } from '../src/providers/upstream.js';
 import { UpstreamPools } from '../src/upstream/pools.js';
 import { startHarness, UPSTREAM_KEY, type Harness } from './support/harness.js';
 
-const config = { name: 'acme', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-provider', pathRewrites: {}, timeoutMs: 1000, maxConnections: null, wire: 'openai' as const, parameters: {} };
+const config = { name: 'acme', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-provider', pathRewrites: {}, timeoutMs: 1000, maxConnections: null, wire: 'openai' as const, errorShape: 'openai' as const, parameters: {} };
 
 test('client credentials in any header clients use, hop-by-hop headers and the ones Connection names stay here', () => {
   const upstream = new Upstream(config, new UpstreamPools());

@@ -272,7 +272,7 @@ function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Map<strin
     const timeoutMs = parseInteger(env, envName('TIMEOUT_MS'), 120_000, { min: 100, max: 3_600_000 }, problems);
     const maxConnections = parseInteger(env, envName('MAX_CONNECTIONS'), 0, { min: 1, max: 1_000_000 }, problems) || null;
     if (apiKey && baseUrl) {
-      providers.set(name, { name, baseUrl, apiKey, timeoutMs, maxConnections, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai', parameters: builtin?.parameters ?? {} });
+      providers.set(name, { name, baseUrl, apiKey, timeoutMs, maxConnections, pathRewrites: { ...(builtin?.pathRewrites ?? {}) }, wire: builtin?.wire ?? 'openai', errorShape: builtin?.errorShape ?? 'openai', parameters: builtin?.parameters ?? {} });
     }
   }
   return providers;
@@ -311,6 +311,7 @@ function providersFromFile(
       maxConnections: p.max_connections ?? null,
       pathRewrites: { ...(BUILTIN_PROVIDERS[name]?.pathRewrites ?? {}), ...(p.path_rewrites ?? {}) },
       wire: BUILTIN_PROVIDERS[name]?.wire ?? 'openai',
+      errorShape: BUILTIN_PROVIDERS[name]?.errorShape ?? 'openai',
       parameters: parameterTable(BUILTIN_PROVIDERS[name]?.parameters ?? {}, p.parameters ?? {}, `${where}.parameters`, problems),
     });
   }

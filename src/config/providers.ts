@@ -1,3 +1,4 @@
+import type { ErrorShape } from '../http/errors.js';
 import type { ParameterTable } from '../translators/provider-parameters.js';
 
 /**
@@ -21,6 +22,8 @@ export interface ProviderConfig {
   maxConnections: number | null;
   /** How the provider is spoken to: its authentication headers and error format. */
   wire: ProviderWire;
+  /** The shape of the errors the gateway itself answers on this provider's routes (its clients parse it). */
+  errorShape: ErrorShape;
   /** OpenAI request fields the provider rejects, and what the gateway does with them (src/translators/provider-parameters.ts). */
   parameters: ParameterTable;
 }
@@ -35,6 +38,7 @@ export interface BuiltinProvider {
   baseUrl: string;
   pathRewrites: Record<string, string>;
   wire: ProviderWire;
+  errorShape: ErrorShape;
   parameters: ParameterTable;
 }
 
@@ -53,8 +57,8 @@ const MISTRAL_PARAMETERS: ParameterTable = {
 };
 
 export const BUILTIN_PROVIDERS: Readonly<Record<string, BuiltinProvider>> = {
-  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' }, wire: 'openai', parameters: MISTRAL_PARAMETERS },
-  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {}, wire: 'openai', parameters: {} },
-  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {}, wire: 'openai', parameters: {} },
-  anthropic: { baseUrl: 'https://api.anthropic.com', pathRewrites: {}, wire: 'anthropic', parameters: {} },
+  mistral: { baseUrl: 'https://api.mistral.ai', pathRewrites: { '/completions': '/fim/completions' }, wire: 'openai', errorShape: 'mistral', parameters: MISTRAL_PARAMETERS },
+  openai: { baseUrl: 'https://api.openai.com', pathRewrites: {}, wire: 'openai', errorShape: 'openai', parameters: {} },
+  deepseek: { baseUrl: 'https://api.deepseek.com', pathRewrites: {}, wire: 'openai', errorShape: 'openai', parameters: {} },
+  anthropic: { baseUrl: 'https://api.anthropic.com', pathRewrites: {}, wire: 'anthropic', errorShape: 'anthropic', parameters: {} },
 };

@@ -54,7 +54,12 @@ export class GatewayError extends Error {
 }
 
 /** The wire API whose error format a client expects. */
-export type ErrorShape = 'openai' | 'anthropic';
+/**
+ * `openai`: `{error: {message, type, code, param, ...}}`. `anthropic`: `{type: "error", error: {type, message, ...}}`.
+ * `mistral`: Mistral's own error object (`object: "error"`, `message`, `type`, `param`, `code`: what Mistral's clients,
+ * e.g. @ai-sdk/mistral, read) that is also OpenAI's (its `error` member: what OpenAI clients read), one body for both.
+ */
+export type ErrorShape = 'openai' | 'anthropic' | 'mistral';
 
 const ANTHROPIC_TYPES: Record<ErrorType, string> = {
   invalid_request_error: 'invalid_request_error',
@@ -72,7 +77,9 @@ export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
   if (shape === 'anthropic') {
     return { type: 'error', error: { type: ANTHROPIC_TYPES[err.type], message: err.message, code: err.code, param: err.param, ...err.extra } };
   }
-  return err.toBody();
+  const body = err.toBody();
+  if (shape === 'mistral') return { ...err.extra, object: 'error', message: err.message, type: err.type, param: err.param, code: err.code, ...body };
+  return body;
 }
 
 /**
@@ -93,6 +100,7 @@ export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): 
     const event = { type: 'error', code: err.code, message: err.message, param: err.param, ...(err.toBody() as object) };
     return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
   }
+  // Mistral's and OpenAI's streams both end with the error body as a data event.
   const data = JSON.stringify(errorBody(err, format));
   return format === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
 }

@@ -88,8 +88,8 @@ export class ProviderProxy {
       record.provider = name;
       record.agent_id ??= `${name}-direct`;
       const wire = upstream.config.wire;
-      ex.errorShape = wire;
-      ex.streamErrors = wire;
+      ex.errorShape = upstream.config.errorShape;
+      ex.streamErrors = upstream.config.errorShape;
       ex.presentedKey = gatewayKey(req, wire);
       ex.subpath = slash < 0 ? '' : path.slice(slash);
       ex.forwarding = forwardingHeaders(req, this.deps.trustedProxies);
