@@ -40,9 +40,9 @@ export class Cors {
   }
 
   /**
-   * For a request on a route CORS covers: a preflight is answered here (true: nothing else to do); any other request
-   * from an allowed origin gets the response headers that let the browser read its answer.
-   * A preflight from an origin not allowed is left to the caller (false), which refuses it.
+   * For a request on a route CORS covers: an allowed origin's preflight is answered here (`answered`); any other
+   * request from an allowed origin gets the response headers that let the browser read its answer (`continue`); a
+   * preflight from an origin not allowed is left to the caller to refuse and audit (`refused`).
    */
   handle(req: IncomingMessage, res: ServerResponse): 'answered' | 'refused' | 'continue' {
     const origin = req.headers.origin;
