@@ -58,9 +58,10 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   const pii = new PromptScanner(config.piiAction);
   const governance = { keys, policies, audit: auditWriter, pii };
   const cors = config.corsOrigins === null ? null : new Cors(config.corsOrigins);
+  const toolDenial = { mode: config.toolDenyMode, detail: config.denyDetail };
   const trustedProxies = config.trustedProxies.length > 0 ? trustedProxyList(config.trustedProxies) : null;
-  const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, trustedProxies });
-  const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenyMode: config.toolDenyMode, logger });
+  const proxy = new ProviderProxy({ ...governance, upstreams, maxBodyBytes: config.maxBodyBytes, toolDenial, trustedProxies });
+  const llmEndpoints = new LlmEndpointHandler({ ...governance, endpoints: config.endpoints, pools, maxBodyBytes: config.maxBodyBytes, toolDenial, logger });
   const health = () => {
     const healthy = !closing && auditWriter.accepting;
     return {

@@ -52,7 +52,7 @@ async function setup(denyMode: string): Promise<{ h: EndpointsHarness; key: stri
         llmEndpoint('/garbage', garbageUrl, '/v1/chat/completions', 'mistral', 'v1', { credentials: UPSTREAM_KEY, variables: { model: 'mistral-small-latest' } }),
       ],
     },
-    { CZ_GATEWAY_TOOL_DENY_MODE: denyMode },
+    { CZ_GATEWAY_TOOL_DENY_MODE: denyMode, CZ_GATEWAY_DENY_DETAIL: 'full' },
     { 'tools-input.tmpl': TOOL_INPUT, 'tools-output.tmpl': TOOL_OUTPUT },
   );
   await h.createPolicy(POLICY);

@@ -15,6 +15,7 @@ import { sampleObject } from '../src/fake-mistral/schema-sample.js';
 import { startFakeMistral, type FakeMistral } from '../src/fake-mistral/server.js';
 import { MALFORMED_EVENT } from '../src/fake-mistral/stream.js';
 import { estimateTokens } from '../src/fake-mistral/tokens.js';
+import { validationDetail } from './support/mistral-errors.js';
 
 const KEY = 'upstream-secret';
 const WEATHER_PARAMETERS = {
@@ -192,12 +193,12 @@ describe('fake-mistral agents and conversations server', () => {
       const withModel = await post('/v1/agents/completions', { agent_id: 'ag_1', model: 'mistral-small-latest', temperature: 0.2, messages: [{ role: 'user', content: 'x' }] });
       assert.equal(withModel.status, 422);
       assert.deepEqual(
-        ((await withModel.json()) as { detail: { type: string; loc: unknown[] }[] }).detail.map((d) => [d.type, d.loc.join('.')]),
+        validationDetail(await withModel.text()).map((d) => [d.type, d.loc.join('.')]),
         [['extra_forbidden', 'body.model'], ['extra_forbidden', 'body.temperature']],
       );
       const missing = await post('/v1/agents/completions', { messages: [{ role: 'user', content: 'x' }] });
       assert.equal(missing.status, 422);
-      assert.deepEqual(((await missing.json()) as { detail: { type: string; loc: unknown[] }[] }).detail.map((d) => [d.type, d.loc.join('.')]), [['missing', 'body.agent_id']]);
+      assert.deepEqual(validationDetail(await missing.text()).map((d) => [d.type, d.loc.join('.')]), [['missing', 'body.agent_id']]);
       await assert.rejects(
         client.agents.complete({ agentId: ' ', messages: [{ role: 'user', content: 'x' }] }),
         (e) => e instanceof MistralError && e.statusCode === 404 && /Agent not found/.test(e.body),
@@ -385,9 +386,9 @@ describe('fake-mistral agents and conversations server', () => {
     it('missing inputs and unknown fields are 422 details', async () => {
       const missing = await errorOf(await post('/v1/conversations', { model: 'mistral-small-latest' }));
       assert.equal(missing.status, 422);
-      assert.deepEqual((missing.body.detail as { type: string; loc: unknown[] }[]).map((d) => [d.type, d.loc.join('.')]), [['missing', 'body.inputs']]);
+      assert.deepEqual(validationDetail(JSON.stringify(missing.body)).map((d) => [d.type, d.loc.join('.')]), [['missing', 'body.inputs']]);
       const extra = await errorOf(await post('/v1/conversations', { model: 'mistral-small-latest', inputs: 'x', max_tokens: 5 }));
-      assert.deepEqual((extra.body.detail as { type: string; loc: unknown[] }[]).map((d) => [d.type, d.loc.join('.')]), [['extra_forbidden', 'body.max_tokens']]);
+      assert.deepEqual(validationDetail(JSON.stringify(extra.body)).map((d) => [d.type, d.loc.join('.')]), [['extra_forbidden', 'body.max_tokens']]);
       const badArgs = await errorOf(await post('/v1/conversations', { model: 'mistral-small-latest', inputs: 'x', completion_args: { max_tokens: -1 } }));
       assert.equal(badArgs.status, 422);
     });
@@ -438,7 +439,7 @@ describe('fake-mistral agents and conversations server', () => {
     it('the SDK reads 422s as HTTPValidationError', async () => {
       await assert.rejects(
         client.beta.conversations.start({ model: 'mistral-small-latest', inputs: [] }),
-        (e) => e instanceof HTTPValidationError && e.detail?.[0]?.loc.join('.').startsWith('body.inputs') === true,
+        (e) => e instanceof HTTPValidationError && validationDetail(e.body)[0]?.loc.join('.').startsWith('body.inputs') === true,
       );
     });
   });

@@ -6,6 +6,7 @@ import { HTTPValidationError, MistralError } from '@mistralai/mistralai/models/e
 import { generateChat, invalidLastRole, promptTokens } from '../src/fake-mistral/chat.js';
 import { textChoice } from '../src/fake-mistral/completion.js';
 import { embeddingVector } from '../src/fake-mistral/embeddings.js';
+import { validationDetail } from './support/mistral-errors.js';
 import { FaultSpecError, NO_FAULTS, parseFaults } from '../src/fake-mistral/faults.js';
 import { createModelCatalogue } from '../src/fake-mistral/models.js';
 import {
@@ -427,7 +428,8 @@ describe('fake-mistral server', () => {
       await assert.rejects(bad.models.list(), (e) => e instanceof MistralError && e.statusCode === 401 && e.body === '{"detail":"Unauthorized"}');
       await assert.rejects(
         client.chat.complete({ model: 'mistral-small-latest', messages: [] }),
-        (e) => e instanceof HTTPValidationError && e.detail?.[0]?.type === 'too_short' && e.detail[0].loc.join('.') === 'body.messages',
+        // As api.mistral.ai answers: the pydantic list under message.detail (the SDK's `detail` stays unset).
+        (e) => e instanceof HTTPValidationError && validationDetail(e.body)[0]?.type === 'too_short' && validationDetail(e.body)[0]?.loc.join('.') === 'body.messages',
       );
     });
 

@@ -67,6 +67,8 @@ interface Outcome {
   text: string;
   calls: { name: string; arguments: unknown }[];
   usage: { promptTokens?: number | undefined; completionTokens?: number | undefined; totalTokens?: number | undefined } | undefined;
+  /** A stream's last finish reason. */
+  finishReason?: string | null;
 }
 
 function chatOutcome(res: components.ChatCompletionResponse): Outcome {
@@ -90,6 +92,7 @@ async function chatStreamOutcome(stream: AsyncIterable<components.CompletionEven
       args[index] = (args[index] ?? '') + (call.function.arguments as string);
     }
     outcome.usage = data.usage ?? outcome.usage;
+    outcome.finishReason = data.choices[0]?.finishReason ?? outcome.finishReason;
   }
   outcome.calls.forEach((call, i) => (call.arguments = JSON.parse(args[i]!)));
   return outcome;
@@ -234,7 +237,7 @@ for (const mode of ['replace', 'strip', 'error'] as const satisfies readonly Mod
   describe(`deny mode ${mode}`, () => {
     let s: Setup;
     before(async () => {
-      s = await setup({ CZ_GATEWAY_TOOL_DENY_MODE: mode });
+      s = await setup({ CZ_GATEWAY_TOOL_DENY_MODE: mode, CZ_GATEWAY_DENY_DETAIL: 'full' });
     });
     after(() => s.h.close());
 
@@ -276,8 +279,11 @@ for (const mode of ['replace', 'strip', 'error'] as const satisfies readonly Mod
           const body = JSON.parse(e.body);
           assert.deepEqual([body.error.code, body.error.tool, body.error.rule], ['tool_call_denied', 'delete_file', 'no-delete']);
         } else if (op.action === 'llm:agents.completions') {
-          // Chat-completion streams have no error event in Mistral's format: the SDK fails on the gateway's error event.
-          assert.ok(answer.error, 'the stream fails');
+          // Chat-completion streams have no error event in Mistral's format: the Mistral SDK (its user agent) is told
+          // the denial as a last chunk with finish_reason "error", which it parses (an error body would crash it).
+          assert.equal(answer.error, undefined, `the SDK reads the stream to its end; it failed with: ${describeError(answer.error)}`);
+          assert.equal(answer.outcome!.finishReason, 'error');
+          assert.ok(!answer.outcome!.calls.some((c) => c.name === 'delete_file'), 'the denied call never reaches the client');
         } else {
           // Conversations streams do: `conversation.response.error` (the SDK's ResponseErrorEvent {message, code}).
           assert.equal(answer.error, undefined, `the SDK reads the stream to its end; it failed with: ${describeError(answer.error)}`);
@@ -333,14 +339,17 @@ describe('conversations through the gateway (replace mode)', () => {
     assert.equal(res.choices[0]!.message!.content, `This is a fake reply from ${AGENT_MODEL}. You said: "Hi"`);
   });
 
-  test('every call denied: the notice replaces them, the answer still parses', async () => {
+  test('every call denied: the notice (minimal detail by default) replaces them, the answer still parses', async () => {
+    // The default CZ_GATEWAY_DENY_DETAIL=minimal: the tool and the request id, no policy internals.
+    const minimal = /\[tollgate\] Tool call "delete_file" was denied by policy \(request req_\w+\)/;
     const { options } = tagged([DELETE, DELETE]);
     const plain = conversationOutcome(await s.client.beta.conversations.start({ agentId: AGENT, inputs: 'x' }, options));
     assert.deepEqual(plain.calls, []);
-    assert.equal(plain.text.match(new RegExp(NOTICE, 'g'))?.length, 2);
+    assert.equal(plain.text.match(new RegExp(minimal, 'g'))?.length, 2);
+    assert.doesNotMatch(plain.text, /agents-governance|no-delete/);
     const streamed = await conversationStreamOutcome(await s.client.beta.conversations.startStream({ agentId: AGENT, inputs: 'x' }, options));
     assert.deepEqual(streamed.calls, []);
-    assert.equal(streamed.text.match(new RegExp(NOTICE, 'g'))?.length, 2);
+    assert.equal(streamed.text.match(new RegExp(minimal, 'g'))?.length, 2);
   });
 
   test('agents/completions without agent_id is a 400 from the gateway, audited, never forwarded', async () => {

@@ -43,7 +43,7 @@ interface Setup {
 }
 
 async function setup(mode: Mode): Promise<Setup> {
-  const h = await startHarness({ env: { CZ_GATEWAY_TOOL_DENY_MODE: mode } });
+  const h = await startHarness({ env: { CZ_GATEWAY_TOOL_DENY_MODE: mode, CZ_GATEWAY_DENY_DETAIL: 'full' } });
   await h.createPolicy(POLICY);
   const key = (await h.createKey(`tools-${mode}`)).key;
   return { h, key, openai: new OpenAI({ baseURL: `${h.url}/mistral/v1`, apiKey: key, maxRetries: 0 }) };

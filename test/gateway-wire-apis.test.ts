@@ -165,7 +165,7 @@ for (const mode of ['replace', 'strip', 'error'] as const satisfies readonly Mod
   describe(`CZ_GATEWAY_TOOL_DENY_MODE=${mode}`, () => {
     let s: Setup;
     before(async () => {
-      s = await setup({ CZ_GATEWAY_TOOL_DENY_MODE: mode });
+      s = await setup({ CZ_GATEWAY_TOOL_DENY_MODE: mode, CZ_GATEWAY_DENY_DETAIL: 'full' });
     });
     after(() => teardown(s));
 

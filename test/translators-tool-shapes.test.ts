@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { governResponse, mayCarryToolCalls, StreamGovernor } from '../src/translators/tool-shapes.js';
-import type { ToolCallJudge } from '../src/translators/tool-verdicts.js';
+import { denialNotice, type ToolCallJudge } from '../src/translators/tool-verdicts.js';
 import type { Json, ToolGovernance } from '../src/translators/types.js';
 import { SseParser } from '../src/sse/parser.js';
 
@@ -13,7 +13,7 @@ const judge: ToolCallJudge = (name) => {
   const deny = name === 'delete_file';
   return { name, decision: deny ? 'deny' : 'allow', policy: 'p', rule: deny ? 'no-delete' : null, reason: deny ? 'denied' : 'allowed', reason_code: 'RULE_MATCH' };
 };
-const strip = (): ToolGovernance => ({ judge, mode: 'strip', verdicts: [] });
+const strip = (): ToolGovernance => ({ judge, mode: 'strip', verdicts: [], notice: (v) => denialNotice(v) });
 
 test('the byte scan: plain answers and null tool fields need no parse', () => {
   assert.equal(mayCarryToolCalls('{"choices":[{"message":{"role":"assistant","content":"hi"}}]}'), false);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AuditDurability } from '../audit/writer.js';
 import { PII_ACTIONS, type PiiAction } from '../policy/prompt-scan.js';
-import { TOOL_DENY_MODES, type ToolDenyMode } from '../translators/tool-verdicts.js';
+import { DENY_DETAILS, TOOL_DENY_MODES, type DenyDetail, type ToolDenyMode } from '../translators/tool-verdicts.js';
 import { checkKrakendService, krakendServiceShape, loadLlmEndpoints, type LlmEndpoint } from './krakend/endpoints.js';
 import type { TrustedProxy } from '../http/forwarded.js';
 import { BUILTIN_PROVIDERS, type ProviderConfig } from './providers.js';
@@ -34,6 +34,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** What a client gets in place of a denied tool call (docs/policies.md, "Tool calls"). */
   toolDenyMode: ToolDenyMode;
+  /** How much a replace-mode tool-denial notice tells the end user (CZ_GATEWAY_DENY_DETAIL). */
+  denyDetail: DenyDetail;
   /** Prompt PII scan: record hits, mask them before forwarding, or refuse the request. */
   piiAction: PiiAction;
   audit: {
@@ -116,6 +118,7 @@ const GLOBAL_VARIABLES = [
   'STRICT_POLICY',
   'MAX_BODY_BYTES',
   'TOOL_DENY_MODE',
+  'DENY_DETAIL',
   'PII_ACTION',
   'AUDIT_FAILURE_MODE',
   'AUDIT_QUEUE_MAX',
@@ -376,6 +379,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): P
     strictPolicy: parseBool(env, 'CZ_GATEWAY_STRICT_POLICY', false, problems),
     maxBodyBytes: parseInteger(env, 'CZ_GATEWAY_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1 << 30 }, problems),
     toolDenyMode: parseChoice(env, 'CZ_GATEWAY_TOOL_DENY_MODE', TOOL_DENY_MODES, 'replace', problems),
+    denyDetail: parseChoice(env, 'CZ_GATEWAY_DENY_DETAIL', DENY_DETAILS, 'minimal', problems),
     piiAction: parseChoice(env, 'CZ_GATEWAY_PII_ACTION', PII_ACTIONS, 'detect', problems),
     audit: {
       failureMode: parseChoice(env, 'CZ_GATEWAY_AUDIT_FAILURE_MODE', ['closed', 'open'] as const, 'closed', problems),

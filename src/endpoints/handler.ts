@@ -18,7 +18,7 @@ import { governAnswer, toolGovernance } from '../pipeline/tool-governance.js';
 import { GoInt, TemplateExecError, fromGoJson } from '../templates/index.js';
 import { templatedEndpointRequest } from '../translators/requests.js';
 import { mayCarryToolCalls } from '../translators/tool-shapes.js';
-import type { ToolDenyMode } from '../translators/tool-verdicts.js';
+import type { ToolDenial } from '../translators/tool-verdicts.js';
 import { isObject } from '../translators/types.js';
 import { upstreamErrorToGateway } from '../upstream/failures.js';
 import type { UpstreamPools } from '../upstream/pools.js';
@@ -31,7 +31,7 @@ export interface LlmEndpointDeps extends GovernanceDeps {
   endpoints: readonly LlmEndpoint[];
   pools: UpstreamPools;
   maxBodyBytes: number;
-  toolDenyMode: ToolDenyMode;
+  toolDenial: ToolDenial;
   logger: Logger;
 }
 
@@ -117,7 +117,7 @@ export class LlmEndpointHandler {
       const text = await response.body.text();
       record.upstream_latency_ms = elapsedMs(upstreamStarted);
       this.debug(endpoint, 'response received', { status: response.statusCode, body: text });
-      if (response.statusCode >= 400) throw upstreamErrorToGateway(endpoint.vendor.vendor, response.statusCode, text, `the endpoint's credentials (${endpoint.path})`);
+      if (response.statusCode >= 400) throw upstreamErrorToGateway(endpoint.vendor.vendor, response.statusCode, text, { keyVariable: `the endpoint's credentials (${endpoint.path})`, keepBody: false });
 
       let respBody: unknown;
       try {
@@ -127,7 +127,7 @@ export class LlmEndpointHandler {
       }
       // Tool calls in the vendor's answer are governed before any template sees them (a custom output template may
       // pass them on), in whatever shape they come.
-      if (isObject(respBody) && mayCarryToolCalls(text)) governAnswer(respBody, toolGovernance(ex, this.deps.policies, this.deps.toolDenyMode));
+      if (isObject(respBody) && mayCarryToolCalls(text)) governAnswer(respBody, toolGovernance(ex, this.deps.policies, this.deps.toolDenial));
       const usage = endpoint.vendor.usage(respBody);
       if (usage) applyUsage(record, usage);
       const respData = responseData(reqData, response.statusCode, response.headers, respBody);

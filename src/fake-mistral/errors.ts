@@ -3,7 +3,8 @@
  * (docs.mistral.ai/resources/error-glossary) for the `{"object":"error",...}` body, and bodies observed from the live
  * API in public bug reports: invalid model (400, type `invalid_model`, code "1500"), rate limit (429, type
  * `rate_limited`, code "1300"), message order (400, type `invalid_request_message_order`, code "3230"), validation
- * (422, FastAPI/pydantic `{"detail":[...]}`), bad key (401 `{"detail":"Unauthorized"}`), unknown route (404 from the
+ * (422: the pydantic error list under `message.detail`, `{"object":"error","message":{"detail":[...]},"type":
+ * "invalid_request_error","param":null,"code":null}`, as reported from the live API in 2024-2025), bad key (401 `{"detail":"Unauthorized"}`), unknown route (404 from the
  * API gateway: `{"message":"no Route matched with those values","request_id":...}`).
  */
 import { randomUUID } from 'node:crypto';
@@ -73,7 +74,10 @@ export const inputsRequired = (): ErrorReply =>
 export const invalidJson = (reason: string): ErrorReply =>
   mistralError(400, `Invalid JSON body: ${reason}`, 'invalid_request_error');
 
-export const validationFailed = (detail: ValidationDetail[]): ErrorReply => ({ status: 422, body: { detail } });
+export const validationFailed = (detail: ValidationDetail[]): ErrorReply => ({
+  status: 422,
+  body: { object: 'error', message: { detail }, type: 'invalid_request_error', param: null, code: null },
+});
 
 export const rateLimited = (retryAfterSeconds: number): ErrorReply => ({
   ...mistralError(429, 'Rate limit exceeded', 'rate_limited', '1300'),

@@ -72,13 +72,63 @@ const ANTHROPIC_TYPES: Record<ErrorType, string> = {
   server_error: 'api_error',
 };
 
+/**
+ * A provider's own error answer (a 4xx it judged the client's), relayed with the provider's body as it was: its
+ * `detail`, `message` and codes are what that provider's clients parse. `message` is the gateway's reading of it.
+ */
+export class ProviderError extends GatewayError {
+  constructor(
+    status: number,
+    type: ErrorType,
+    code: string,
+    message: string,
+    param: string | null,
+    extra: Record<string, unknown>,
+    readonly providerBody: Record<string, unknown>,
+  ) {
+    super(status, type, code, message, param, extra);
+    this.name = 'ProviderError';
+  }
+}
+
 /** The error body in the client's API shape; the gateway's own fields (code, param, policy, ...) are kept. */
 export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
+  if (err instanceof ProviderError) return providerErrorBody(err, shape);
   if (shape === 'anthropic') {
     return { type: 'error', error: { type: ANTHROPIC_TYPES[err.type], message: err.message, code: err.code, param: err.param, ...err.extra } };
   }
   const body = err.toBody();
-  if (shape === 'mistral') return { ...err.extra, object: 'error', message: err.message, type: err.type, param: err.param, code: err.code, ...body };
+  // `message` leads: the Mistral SDK shows 4xx bodies raw, and a reader sees the reason first.
+  if (shape === 'mistral') return { object: 'error', message: err.message, type: err.type, param: err.param, code: err.code, ...err.extra, ...body };
+  return body;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The provider's body unchanged, completed only where it lacks what the client's SDKs read: the error envelope of
+ * the shape (`error: {...}` for OpenAI's and Anthropic's clients, Mistral's top-level fields for Mistral's), Mistral's
+ * 422 list also at top-level `detail` (where the Mistral SDK's HTTPValidationError reads it; api.mistral.ai nests it
+ * in `message`), and the gateway's fields (provider, upstream_status) in the envelope where they do not collide.
+ */
+function providerErrorBody(err: ProviderError, shape: ErrorShape): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...err.providerBody };
+  const envelope = shape === 'anthropic'
+    ? { type: ANTHROPIC_TYPES[err.type], message: err.message }
+    : { message: err.message, type: err.type, code: err.code, param: err.param };
+  body.error = isObject(body.error) ? { ...err.extra, ...body.error } : { ...envelope, ...err.extra };
+  const missing = (field: string, value: unknown) => {
+    if (body[field] === undefined) body[field] = value;
+  };
+  if (shape === 'anthropic') missing('type', 'error');
+  if (shape === 'mistral') {
+    missing('object', 'error');
+    missing('message', err.message);
+    missing('type', err.type);
+    missing('param', err.param);
+    missing('code', err.code);
+    if (body.detail === undefined && isObject(body.message) && Array.isArray(body.message.detail)) body.detail = body.message.detail;
+  }
   return body;
 }
 
@@ -86,12 +136,15 @@ export function errorBody(err: GatewayError, shape: ErrorShape): unknown {
  * How a stream reports an error once its headers are sent, in the API's own terms: `openai` a `data:` event holding
  * the error body (what the OpenAI SDKs raise on), `openai-responses` the Responses API's `error` event (`type`,
  * `code`, `message`, `param`) that also carries the error body (so the SDK raises it too), `anthropic` an `error`
- * event, `mistral-conversations` a `conversation.response.error` event (what the Mistral SDK reads).
+ * event, `mistral-conversations` a `conversation.response.error` event (what the Mistral SDK reads), `mistral-chunk`
+ * a last completion chunk with `finish_reason: "error"` carrying the error body, then `[DONE]`: the Mistral SDK
+ * validates every event as a chunk (an error body would crash it with a schema error), and "error" is its finish
+ * reason for this.
  */
-export type StreamErrorFormat = ErrorShape | 'openai-responses' | 'mistral-conversations';
+export type StreamErrorFormat = ErrorShape | 'openai-responses' | 'mistral-conversations' | 'mistral-chunk';
 
-/** The in-band error event that ends a stream whose headers are already sent. */
-export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): string {
+/** The in-band error event that ends a stream whose headers are already sent; `model` is the stream's. */
+export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat, model: string | null = null): string {
   if (format === 'mistral-conversations') {
     const event = { type: 'conversation.response.error', message: err.message, code: err.status, created_at: new Date().toISOString() };
     return `event: conversation.response.error\ndata: ${JSON.stringify(event)}\n\n`;
@@ -99,6 +152,18 @@ export function streamErrorEvent(err: GatewayError, format: StreamErrorFormat): 
   if (format === 'openai-responses') {
     const event = { type: 'error', code: err.code, message: err.message, param: err.param, ...(err.toBody() as object) };
     return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
+  }
+  if (format === 'mistral-chunk') {
+    const chunk = {
+      id: 'error',
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: model ?? '',
+      choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+      ...(errorBody(err, 'mistral') as object),
+    };
+    chunk.object = 'chat.completion.chunk';
+    return `data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`;
   }
   // Mistral's and OpenAI's streams both end with the error body as a data event.
   const data = JSON.stringify(errorBody(err, format));

@@ -170,7 +170,7 @@ export class Exchange {
       this.end(error.status, text);
     } else if (!res.writableEnded) {
       // A stream already under way: tell the client in-band, then end it.
-      this.end(error.status, streamErrorEvent(error, this.streamErrors));
+      this.end(error.status, streamErrorEvent(error, this.streamErrors, this.record.model));
     } else this.finish(error.status);
   }
 }

@@ -7,17 +7,17 @@ import { toolCallDenied } from '../http/errors.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
 import { toolCallFacts } from '../policy/index.js';
 import { governResponse } from '../translators/tool-shapes.js';
-import { ToolCallDenied, type ToolCallVerdict, type ToolDenyMode } from '../translators/tool-verdicts.js';
+import { denialNotice, ToolCallDenied, type ToolCallVerdict, type ToolDenial } from '../translators/tool-verdicts.js';
 import type { Json, ToolGovernance } from '../translators/types.js';
 import type { Exchange } from './exchange.js';
 
-export function toolGovernance(ex: Exchange, policies: PolicyRegistry, mode: ToolDenyMode): ToolGovernance {
+export function toolGovernance(ex: Exchange, policies: PolicyRegistry, { mode, detail }: ToolDenial): ToolGovernance {
   const resourcePrefix = `${ex.record.provider}/tools/`;
   const judge = (name: string, args: string): ToolCallVerdict => {
     const d = policies.decide(ex.evalRequest('tool:call', resourcePrefix + name, toolCallFacts(name, args)));
     return { name, decision: d.decision, policy: d.policy, rule: d.rule, reason: d.reason, reason_code: d.reason_code };
   };
-  return { judge, mode, verdicts: ex.toolCalls };
+  return { judge, mode, verdicts: ex.toolCalls, notice: (verdict) => denialNotice(verdict, detail, ex.record.id) };
 }
 
 /** Runs `govern`; a denial in error mode becomes the catalogue's 403 `tool_call_denied`. */

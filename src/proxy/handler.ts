@@ -18,13 +18,13 @@ import { resolveRoute, type GovernedBody, type RouteSpec } from '../providers/ro
 import type { Upstream } from '../providers/upstream.js';
 import { adaptParameters, ParameterConflict } from '../translators/provider-parameters.js';
 import { openaiCompatibleRequest } from '../translators/requests.js';
-import type { ToolDenyMode } from '../translators/tool-verdicts.js';
+import type { ToolDenial } from '../translators/tool-verdicts.js';
 import { forward } from './relay.js';
 
 export interface ProxyDeps extends GovernanceDeps {
   upstreams: Map<string, Upstream>;
   maxBodyBytes: number;
-  toolDenyMode: ToolDenyMode;
+  toolDenial: ToolDenial;
   /** Peers whose forwarding headers are kept (null: none). */
   trustedProxies: BlockList | null;
 }
@@ -49,7 +49,7 @@ export class ProxyExchange extends Exchange {
     audit: AuditWriter,
     /** Judges the response's tool calls. */
     readonly policies: PolicyRegistry,
-    readonly toolDenyMode: ToolDenyMode,
+    readonly toolDenial: ToolDenial,
   ) {
     super(req, res, path, search, now, audit);
   }
@@ -65,7 +65,7 @@ export class ProviderProxy {
 
   /** `path` is the canonical URL path, `search` its query string ("" or "?..."). Never throws. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
-    const ex = new ProxyExchange(req, res, path, search, Date.now(), this.deps.audit, this.deps.policies, this.deps.toolDenyMode);
+    const ex = new ProxyExchange(req, res, path, search, Date.now(), this.deps.audit, this.deps.policies, this.deps.toolDenial);
     return runPipeline(ex, this.stages);
   }
 
@@ -89,7 +89,7 @@ export class ProviderProxy {
       record.agent_id ??= `${name}-direct`;
       const wire = upstream.config.wire;
       ex.errorShape = upstream.config.errorShape;
-      ex.streamErrors = upstream.config.errorShape;
+      ex.streamErrors = upstream.config.errorShape === 'mistral' && isMistralSdk(req.headers['user-agent']) ? 'mistral-chunk' : upstream.config.errorShape;
       ex.presentedKey = gatewayKey(req, wire);
       ex.subpath = slash < 0 ? '' : path.slice(slash);
       ex.forwarding = forwardingHeaders(req, this.deps.trustedProxies);
@@ -172,6 +172,16 @@ export class ProviderProxy {
       if (ex.body) ex.policyBody = spec.translator.policyView(ex.body);
     },
   };
+}
+
+/**
+ * Mistral's own SDKs (`mistral-client-typescript/<v>`, `mistral-client-python/<v>`; Speakeasy's default
+ * `speakeasy-sdk/... mistralai` when unset) validate every stream event as a completion chunk, so they are told a
+ * mid-stream error as one.
+ */
+function isMistralSdk(userAgent: string | undefined): boolean {
+  if (userAgent === undefined) return false;
+  return userAgent.startsWith('mistral-client-') || (userAgent.startsWith('speakeasy-sdk/') && userAgent.includes('mistralai'));
 }
 
 function isMultipart(contentType: string | undefined): boolean {

@@ -35,7 +35,7 @@ function isRateLimitHeader(name: string): boolean {
   return name === 'retry-after' || name === 'retry-after-ms' || name.startsWith('x-ratelimit') || name.startsWith('ratelimit');
 }
 
-const governance = (ex: ProxyExchange): ToolGovernance => toolGovernance(ex, ex.policies, ex.toolDenyMode);
+const governance = (ex: ProxyExchange): ToolGovernance => toolGovernance(ex, ex.policies, ex.toolDenial);
 
 export async function forward(ex: ProxyExchange): Promise<void> {
   const { req, record, upstream } = ex;
@@ -277,7 +277,7 @@ async function relayStream(ex: ProxyExchange, response: Dispatcher.ResponseData,
       ex.finish(response.statusCode);
       return;
     }
-    ex.end(error.status, streamErrorEvent(error, ex.streamErrors));
+    ex.end(error.status, streamErrorEvent(error, ex.streamErrors, record.model));
     return;
   }
   if (record.upstream_latency_ms === null) record.upstream_latency_ms = elapsedMs(upstreamStarted);

@@ -48,7 +48,7 @@ interface ToolUseCall extends HeldCall {
 function governMessage(body: Json, ctx: ToolGovernance): boolean {
   if (body.type !== 'message' || !Array.isArray(body.content)) return false;
   const verdictOf = (block: unknown) => (isToolUse(block) ? judgeCall(ctx, toolName(block.name), inputText(block.input)) : null);
-  const content = withoutDenied(body.content, verdictOf, ctx.mode, (_block, notice) => ({ type: 'text', text: notice }));
+  const content = withoutDenied(body.content, verdictOf, ctx, (_block, notice) => ({ type: 'text', text: notice }));
   if (!content) return false;
   body.content = content;
   if (body.stop_reason === 'tool_use' && !content.some(isToolUse)) body.stop_reason = 'end_turn';

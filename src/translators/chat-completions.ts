@@ -7,7 +7,6 @@
  */
 import type { SseEvent } from '../sse/parser.js';
 import { judgeToolCall } from './judge-calls.js';
-import { denialNotice } from './tool-verdicts.js';
 import { isObject, sseEvent, type Json, type StreamShapeGovernor, type ToolCallShape, type ToolGovernance } from './types.js';
 
 /** A call's raw name and arguments, before they become the judge's text. */
@@ -36,7 +35,7 @@ function judgeCalls<T>(calls: readonly T[], partsOfCall: (call: T) => CallParts,
     const { name, args } = partsOfCall(call);
     const verdict = judgeToolCall(ctx, name, args);
     if (verdict.decision === 'allow') allowed.push(call);
-    else if (ctx.mode === 'replace') notices.push(denialNotice(verdict));
+    else if (ctx.mode === 'replace') notices.push(ctx.notice(verdict));
   }
   return { allowed, notices };
 }

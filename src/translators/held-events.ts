@@ -5,7 +5,7 @@
  * judged, then releases them, replaces them or drops them and renumbers the later indices.
  */
 import type { SseEvent } from '../sse/parser.js';
-import { denialNotice, ToolCallDenied, type ToolCallVerdict, type ToolDenyMode } from './tool-verdicts.js';
+import { ToolCallDenied, type ToolCallVerdict } from './tool-verdicts.js';
 import { sseEvent, type Json, type StreamShapeGovernor, type ToolGovernance } from './types.js';
 
 /** Judges one complete call and records the verdict; throws ToolCallDenied (error mode) after recording it. */
@@ -23,7 +23,7 @@ export function judgeCall(ctx: ToolGovernance, name: string, args: string): Tool
 export function withoutDenied(
   items: readonly unknown[],
   verdictOf: (item: unknown, index: number) => ToolCallVerdict | null,
-  mode: ToolDenyMode,
+  ctx: Pick<ToolGovernance, 'mode' | 'notice'>,
   replacement: (call: Json, notice: string) => Json,
 ): unknown[] | null {
   let denied = false;
@@ -33,7 +33,7 @@ export function withoutDenied(
     if (verdict === null || verdict.decision === 'allow') kept.push(item);
     else {
       denied = true;
-      if (mode === 'replace') kept.push(replacement(item as Json, denialNotice(verdict)));
+      if (ctx.mode === 'replace') kept.push(replacement(item as Json, ctx.notice(verdict)));
     }
   });
   return denied ? kept : null;
@@ -149,7 +149,7 @@ export abstract class HeldCallStream<C extends HeldCall> implements StreamShapeG
       else if (call.verdict === null) break;
       else if (!this.replacedOrRemoved.has(call)) {
         this.replacedOrRemoved.add(call);
-        if (this.ctx.mode === 'replace') out += this.replacement(call, denialNotice(call.verdict));
+        if (this.ctx.mode === 'replace') out += this.replacement(call, this.ctx.notice(call.verdict));
         else this.removedIndices.push(call.index);
       }
       sent++;

@@ -61,7 +61,7 @@ interface ConversationsCall extends HeldCall {
 function governOutputs(body: Json, ctx: ToolGovernance): boolean {
   if (!Array.isArray(body.outputs)) return false;
   const verdictOf = (entry: unknown) => (isFunctionCallEntry(entry) ? judgeToolCall(ctx, entry.name, entry.arguments) : null);
-  const outputs = withoutDenied(body.outputs, verdictOf, ctx.mode, noticeEntry);
+  const outputs = withoutDenied(body.outputs, verdictOf, ctx, noticeEntry);
   if (!outputs) return false;
   body.outputs = outputs;
   return true;

@@ -100,7 +100,7 @@ class ResponsesStreamGovernor extends HeldCallStream<ResponsesCall> {
     const response = json.response;
     if (isObject(response) && Array.isArray(response.output)) {
       const verdictOf = (item: unknown, index: number) => (callKind(item) ? (this.callsByKey.get(itemKey(item as Json, index))?.verdict ?? null) : null);
-      const output = withoutDenied(response.output, verdictOf, this.ctx.mode, noticeMessage);
+      const output = withoutDenied(response.output, verdictOf, this.ctx, noticeMessage);
       if (output) sent = { ...sent, response: { ...response, output } };
     }
     return sent === json ? event.raw : sseEvent(event.event, sent);
@@ -173,7 +173,7 @@ export const openaiResponsesToolCalls: ToolCallShape = {
       const kind = callKind(item);
       return kind ? judgeItem(ctx, item as Json, kind) : null;
     };
-    const output = withoutDenied(body.output, verdictOf, ctx.mode, noticeMessage);
+    const output = withoutDenied(body.output, verdictOf, ctx, noticeMessage);
     if (!output) return false;
     body.output = output;
     return true;

@@ -10,11 +10,13 @@ export type Json = Record<string, unknown>;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What governing tool calls needs: the judge, the deny mode, and the list each decision is appended to, in order. */
+/** What governing tool calls needs: the judge, the deny mode and its notice, and the list each decision is appended to, in order. */
 export interface ToolGovernance {
   judge: ToolCallJudge;
   mode: ToolDenyMode;
   verdicts: ToolCallVerdict[];
+  /** The text that replaces a denied call in replace mode. */
+  notice: (verdict: ToolCallVerdict) => string;
 }
 
 /** The tool-call side of one wire API. */

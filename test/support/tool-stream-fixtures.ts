@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SseParser, type SseEvent } from '../../src/sse/parser.js';
 import { mayCarryToolCalls } from '../../src/translators/tool-shapes.js';
-import { ToolCallDenied, type ToolCallJudge, type ToolCallVerdict, type ToolDenyMode } from '../../src/translators/tool-verdicts.js';
+import { denialNotice, ToolCallDenied, type ToolCallJudge, type ToolCallVerdict, type ToolDenyMode } from '../../src/translators/tool-verdicts.js';
 import { isObject, type Json, type StreamShapeGovernor, type ToolCallShape, type ToolGovernance } from '../../src/translators/types.js';
 
 /** Denies every tool whose name starts with delete_ (case-sensitive: case folding is the policy side's); records what it saw. */
@@ -27,7 +27,7 @@ export function judgeDeletes(seen: [string, string][] = []): ToolCallJudge {
 }
 
 /** Fresh governance in `mode` with the judgeDeletes judge (recording into `seen`) and no verdicts yet. */
-export const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [] });
+export const governance = (mode: ToolDenyMode, seen: [string, string][] = []): ToolGovernance => ({ judge: judgeDeletes(seen), mode, verdicts: [], notice: (v) => denialNotice(v) });
 
 /** The verdicts so far as [name, decision] pairs. */
 export const decisions = (ctx: ToolGovernance) => ctx.verdicts.map((v) => [v.name, v.decision]);
