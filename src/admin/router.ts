@@ -78,11 +78,15 @@ export class AdminApi {
     record.agent_id = 'admin';
     let audited = false;
     try {
-      const authenticated = this.authenticate(req);
+      const presented = this.presentedToken(req);
+      const authenticated = presented !== '' && constantTimeEqual(presented, this.deps.adminToken);
       record.decision = authenticated ? 'allow' : 'deny';
-      record.reason_code = authenticated ? 'ADMIN' : 'AUTH_INVALID_ADMIN_TOKEN';
+      record.reason_code = authenticated ? 'ADMIN' : presented === '' ? 'AUTH_MISSING_ADMIN_TOKEN' : 'AUTH_INVALID_ADMIN_TOKEN';
       audited = !authenticated;
-      if (!authenticated) throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'Admin API needs "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN)');
+      if (presented === '') {
+        throw new GatewayError(401, 'authentication_error', 'missing_admin_token', 'missing admin token: send "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN, or the file admin-token in the data dir)');
+      }
+      if (!authenticated) throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'admin token not accepted: it is not this gateway\'s admin token');
       const { route, params } = this.match(req.method ?? 'GET', url.pathname);
       record.action = route.action;
       audited = route.changes;
@@ -102,10 +106,10 @@ export class AdminApi {
     this.deps.auditWriter.enqueue(record);
   }
 
-  private authenticate(req: IncomingMessage): boolean {
+  /** The bearer token the caller sent, or "" when there is none. */
+  private presentedToken(req: IncomingMessage): string {
     const auth = req.headers.authorization;
-    const token = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
-    return token !== '' && constantTimeEqual(token, this.deps.adminToken);
+    return auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
   }
 
   private match(method: string, pathname: string): { route: Route; params: string[] } {
