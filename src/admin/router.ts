@@ -12,7 +12,7 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
 import { constantTimeEqual } from '../keys/secrets.js';
 import { InvalidAuditQueryError, InvalidCursorError } from '../store/audit-query.js';
-import type { AuditStore } from '../store/types.js';
+import { PolicyNameTakenError, type AuditStore } from '../store/types.js';
 import { evaluateJsonLine, validatePolicy } from '../policy/index.js';
 import { auditQuerySchema, evaluateSchema, newKeySchema, parseOrThrow, queryTime, toMillis } from './schemas.js';
 import { auditView, decisionView, keyView, policyView } from './views.js';
@@ -221,6 +221,9 @@ function toGatewayError(err: unknown): GatewayError {
     return new GatewayError(400, 'invalid_request_error', 'invalid_policy', err.message, err.errors[0]?.path ?? null, {
       errors: err.errors,
     });
+  }
+  if (err instanceof PolicyNameTakenError) {
+    return new GatewayError(409, 'invalid_request_error', 'policy_name_taken', `${err.message}: policy names are unique (audit records name the deciding policy); update that policy (PUT /api/v1/policies/${err.holderId}, or tollgate policy apply FILE) or choose another name`, 'name', { policy_id: err.holderId });
   }
   if (err instanceof InvalidCursorError) return badRequest('invalid_cursor', err.message, 'cursor');
   if (err instanceof InvalidAuditQueryError) return badRequest('invalid_parameter', err.message, err.param);
