@@ -399,6 +399,10 @@ test('audit: a filtered newest-first page reads an index without sorting', () =>
         [{ limit: 50, key_id: 'key_a', action: 'tool:call', model: 'm', decision: 'allow' }, 'audit_log_key'],
         [{ limit: 50, action: 'tool:call', model: 'm', status: 200 }, 'audit_log_action'],
         [{ limit: 50, provider: 'p', model: 'm', until: 9000 }, 'audit_log_model'],
+        // agent_id and route have no index: tested row by row on the range of the other filters (bounded scan).
+        [{ limit: 50, agent_id: 'agent-x', cursor }, 'audit_log_time'],
+        [{ limit: 50, agent_id: 'agent-x', key_id: 'key_a' }, 'audit_log_key'],
+        [{ limit: 50, route: '/mistral/v1/models', decision: 'deny' }, 'audit_log_denied'],
       ] as const) {
         const plan = explain(query);
         assert.match(plan, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), plan);

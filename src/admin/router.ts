@@ -203,6 +203,8 @@ export class AdminApi {
       provider: q.provider,
       model: q.model,
       key_id: q.key_id,
+      agent_id: q.agent_id,
+      route: q.route,
       action: q.action,
       decision: q.decision,
       status: q.status,

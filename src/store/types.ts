@@ -60,6 +60,9 @@ export interface AuditQuery {
   provider?: string;
   model?: string;
   key_id?: string;
+  agent_id?: string;
+  /** The path as requested (AuditRecord.route), e.g. "/mistral/v1/chat/completions". */
+  route?: string;
   action?: string;
   decision?: AuditDecision;
   status?: number;
