@@ -90,13 +90,21 @@ test('invalid input: 400 naming the field', async () => {
   assert.equal(badTime.body.error.param, 'request.now');
 });
 
-test('admin authentication is required', async () => {
+test('admin authentication is required; a missing and a wrong token are told apart', async () => {
   const res = await fetch(`${h.url}/api/v1/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: BIG }) });
   assert.equal(res.status, 401);
+  const missing = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(missing.error.code, 'missing_admin_token');
+  assert.match(missing.error.message, /^missing admin token: send "Authorization: Bearer <admin token>"/);
   const wrong = await fetch(`${h.url}/api/v1/evaluate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}x` },
     body: JSON.stringify({ request: BIG }),
   });
   assert.equal(wrong.status, 401);
+  const rejected = (await wrong.json()) as { error: { code: string; message: string } };
+  assert.equal(rejected.error.code, 'invalid_admin_token');
+  assert.match(rejected.error.message, /^admin token not accepted/);
+  const refused = (await h.audit('status=401')).filter((r) => r.agent_id === 'admin').map((r) => r.reason_code);
+  assert.deepEqual(refused.slice(0, 2), ['AUTH_INVALID_ADMIN_TOKEN', 'AUTH_MISSING_ADMIN_TOKEN']);
 });

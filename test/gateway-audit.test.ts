@@ -139,6 +139,18 @@ test('audit query: filters, newest first, cursor pagination, validation', async 
   assert.ok((await h.audit('provider=nosuch')).length === 0);
   assert.ok((await h.audit('decision=allow')).every((r) => r.decision === 'allow'));
 
+  // By agent and by route (the path as requested) or action, alone or with other filters.
+  const byAgent = await h.audit('agent_id=pager');
+  assert.equal(byAgent.length, 7);
+  assert.ok(byAgent.every((r) => r.agent_id === 'pager'));
+  assert.deepEqual(await h.audit(`agent_id=pager&key_id=${keyId}&route=/mistral/v1/models`), byAgent);
+  assert.deepEqual(await h.audit('agent_id=pager&action=llm:models.list'), byAgent);
+  assert.equal((await h.audit('agent_id=pager&route=/mistral/v1/chat/completions')).length, 0);
+  assert.ok((await h.audit('route=/mistral/v1/models')).length >= 7);
+  const emptyAgent = await h.admin('GET', '/api/v1/audit?agent_id=');
+  assert.equal(emptyAgent.status, 400);
+  assert.equal(emptyAgent.body.error.param, 'agent_id');
+
   const bad = await h.admin('GET', '/api/v1/audit?limit=5000');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.param, 'limit');

@@ -51,6 +51,28 @@ test('agent id: recorded from X-ControlZero-Agent-ID, default <provider>-direct'
   assert.deepEqual(records.map((r) => r.agent_id).sort(), ['billing-bot', 'mistral-direct']);
 });
 
+test('agent ids are at most 128 characters: a longer one is a 400 naming the header, in the route\'s error shape, and audited cut', async () => {
+  const { key } = await h.createKey('long-agents');
+  const longest = 'a'.repeat(128);
+  assert.equal((await models({ authorization: `Bearer ${key}`, 'x-controlzero-agent-id': longest })).status, 200);
+  const res = await models({ authorization: `Bearer ${key}`, 'x-controlzero-agent-id': `${longest}b` });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { object: string; message: string; param: string; error: { code: string; param: string; message: string } };
+  // /mistral answers in the body that is Mistral's error object and OpenAI's at once.
+  assert.equal(body.object, 'error');
+  assert.equal(body.error.code, 'invalid_agent_id');
+  assert.equal(body.error.param, 'x-controlzero-agent-id');
+  assert.equal(body.error.message, 'X-ControlZero-Agent-ID is 129 characters long; at most 128 are accepted');
+  assert.equal(body.message, body.error.message);
+  // Refused before authentication: the record names the agent (cut), not the key.
+  const refused = (await h.audit('status=400&agent_id=' + encodeURIComponent(`${longest}…`))).find((r) => r.id === res.headers.get('x-tollgate-request-id'));
+  assert.equal(refused?.key_id, null);
+  assert.equal(refused?.agent_id, `${longest}…`);
+  assert.equal(refused?.reason_code, 'INVALID_REQUEST');
+  assert.match(refused?.error_message, /X-ControlZero-Agent-ID is 129 characters long/);
+  assert.equal(h.fake.requests.filter((r) => r.headers['x-controlzero-agent-id'] === `${longest}b`).length, 0, 'never forwarded');
+});
+
 test('missing, malformed and unknown keys are 401 with precise codes, and audited', async () => {
   const cases: [Record<string, string>, string][] = [
     [{}, 'missing_api_key'],

@@ -121,6 +121,27 @@ test('an invalid policy is rejected with every problem and its path, and nothing
   assert.equal((await h.admin('GET', '/api/v1/policies')).body.policies.length, before);
 });
 
+test('policy names are unique: a second policy of that name, or a rename onto it, is a 409 naming the name', async () => {
+  const rules = [{ effect: 'allow', action: 'llm:*', resource: 'mistral/*' }];
+  const first = await h.admin('POST', '/api/v1/policies', { name: 'unique-name', rules });
+  assert.equal(first.status, 201);
+  const again = await h.admin('POST', '/api/v1/policies', { name: 'unique-name', rules });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error.code, 'policy_name_taken');
+  assert.equal(again.body.error.param, 'name');
+  assert.equal(again.body.error.policy_id, first.body.id);
+  assert.match(again.body.error.message, new RegExp(`^a policy named "unique-name" already exists \\(${first.body.id}\\)`));
+  const other = await h.admin('POST', '/api/v1/policies', { name: 'other-name', rules });
+  const renamed = await h.admin('PUT', `/api/v1/policies/${other.body.id}`, { name: 'unique-name', rules });
+  assert.equal(renamed.status, 409);
+  assert.equal(renamed.body.error.code, 'policy_name_taken');
+  // Keeping its own name is no conflict.
+  assert.equal((await h.admin('PUT', `/api/v1/policies/${first.body.id}`, { name: 'unique-name', rules, description: 'kept' })).status, 200);
+  const names = (await h.admin('GET', '/api/v1/policies')).body.policies.map((p: { name: string }) => p.name);
+  assert.deepEqual(names.filter((n: string) => n === 'unique-name' || n === 'other-name').sort(), ['other-name', 'unique-name']);
+  for (const id of [first.body.id, other.body.id]) await h.admin('DELETE', `/api/v1/policies/${id}`);
+});
+
 test('if the engine fails on a request, the answer is deny (ENGINE_UNAVAILABLE)', async () => {
   const registry = h.gateway.policies as unknown as { current: { evaluate(): never } };
   const saved = registry.current;

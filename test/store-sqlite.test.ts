@@ -9,7 +9,7 @@ import { AuditThread } from '../src/store/audit-thread.js';
 import { AUDIT_SCAN_BUDGET, buildAuditScanBound, buildAuditSelect } from '../src/store/sqlite-audit.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../src/store/sqlite.js';
-import type { ApiKeyRecord, AuditQuery, AuditRecord, PolicyRecord, Store } from '../src/store/types.js';
+import { PolicyNameTakenError, type ApiKeyRecord, type AuditQuery, type AuditRecord, type PolicyRecord, type Store } from '../src/store/types.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tollgate-store-'));
@@ -280,6 +280,46 @@ test('audit: a malformed cursor or query is rejected naming the parameter', () =
     }
   }));
 
+test('policy names are unique in the store: an insert or a rename onto a taken name is PolicyNameTakenError naming the holder', () =>
+  withStore(async (store) => {
+    await store.policies.insert({ id: 'pol_a', name: 'shared', document: { name: 'shared' }, created_at: 1, updated_at: 1 });
+    await store.policies.insert({ id: 'pol_b', name: 'other', document: { name: 'other' }, created_at: 2, updated_at: 2 });
+    const taken = (error: unknown) => error instanceof PolicyNameTakenError && error.policyName === 'shared' && error.holderId === 'pol_a';
+    await assert.rejects(store.policies.insert({ id: 'pol_c', name: 'shared', document: { name: 'shared' }, created_at: 3, updated_at: 3 }), taken);
+    await assert.rejects(store.policies.update('pol_b', 'shared', { name: 'shared' }, 4), taken);
+    assert.deepEqual((await store.policies.list()).map((p) => [p.id, p.name]), [['pol_a', 'shared'], ['pol_b', 'other']]);
+  }));
+
+test('migration 5 (unique policy names) keeps the oldest holder of a shared name and renames the later ones "<name> (<id>)"', async () => {
+  const dir = tempDir();
+  try {
+    const old = new Database(join(dir, SQLITE_FILE_NAME));
+    migrate(old, 4);
+    const insert = old.prepare('INSERT INTO policies (id, name, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
+    const doc = (name: string) => JSON.stringify({ name, rules: [{ effect: 'allow', action: 'llm:*', resource: '*' }] });
+    insert.run('pol_2', 'dup', doc('dup'), 100, 100);
+    insert.run('pol_1', 'dup', doc('dup'), 100, 100); // same time: the smaller id is the older
+    insert.run('pol_0', 'dup', doc('dup'), 200, 200);
+    insert.run('pol_9', 'alone', doc('alone'), 50, 50);
+    old.close();
+
+    const store = await openSqliteStore(dir);
+    try {
+      const policies = await store.policies.list();
+      assert.deepEqual(
+        policies.map((p) => [p.id, p.name, (p.document as { name: string }).name]),
+        [['pol_9', 'alone', 'alone'], ['pol_1', 'dup', 'dup'], ['pol_2', 'dup (pol_2)', 'dup (pol_2)'], ['pol_0', 'dup (pol_0)', 'dup (pol_0)']],
+      );
+      assert.deepEqual((policies[2]!.document as { rules: unknown }).rules, [{ effect: 'allow', action: 'llm:*', resource: '*' }]);
+      await assert.rejects(store.policies.insert({ id: 'pol_x', name: 'dup', document: { name: 'dup' }, created_at: 300, updated_at: 300 }), PolicyNameTakenError);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('migration 4 (compact audit log) keeps every record written before it, and their old cursors still page', async () => {
   const dir = tempDir();
   try {
@@ -359,6 +399,10 @@ test('audit: a filtered newest-first page reads an index without sorting', () =>
         [{ limit: 50, key_id: 'key_a', action: 'tool:call', model: 'm', decision: 'allow' }, 'audit_log_key'],
         [{ limit: 50, action: 'tool:call', model: 'm', status: 200 }, 'audit_log_action'],
         [{ limit: 50, provider: 'p', model: 'm', until: 9000 }, 'audit_log_model'],
+        // agent_id and route have no index: tested row by row on the range of the other filters (bounded scan).
+        [{ limit: 50, agent_id: 'agent-x', cursor }, 'audit_log_time'],
+        [{ limit: 50, agent_id: 'agent-x', key_id: 'key_a' }, 'audit_log_key'],
+        [{ limit: 50, route: '/mistral/v1/models', decision: 'deny' }, 'audit_log_denied'],
       ] as const) {
         const plan = explain(query);
         assert.match(plan, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), plan);

@@ -12,7 +12,7 @@ import { sendError, sendJson } from '../http/respond.js';
 import type { KeyRegistry } from '../keys/registry.js';
 import { constantTimeEqual } from '../keys/secrets.js';
 import { InvalidAuditQueryError, InvalidCursorError } from '../store/audit-query.js';
-import type { AuditStore } from '../store/types.js';
+import { PolicyNameTakenError, type AuditStore } from '../store/types.js';
 import { evaluateJsonLine, validatePolicy } from '../policy/index.js';
 import { auditQuerySchema, evaluateSchema, newKeySchema, parseOrThrow, queryTime, toMillis } from './schemas.js';
 import { auditView, decisionView, keyView, policyView } from './views.js';
@@ -78,11 +78,15 @@ export class AdminApi {
     record.agent_id = 'admin';
     let audited = false;
     try {
-      const authenticated = this.authenticate(req);
+      const presented = this.presentedToken(req);
+      const authenticated = presented !== '' && constantTimeEqual(presented, this.deps.adminToken);
       record.decision = authenticated ? 'allow' : 'deny';
-      record.reason_code = authenticated ? 'ADMIN' : 'AUTH_INVALID_ADMIN_TOKEN';
+      record.reason_code = authenticated ? 'ADMIN' : presented === '' ? 'AUTH_MISSING_ADMIN_TOKEN' : 'AUTH_INVALID_ADMIN_TOKEN';
       audited = !authenticated;
-      if (!authenticated) throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'Admin API needs "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN)');
+      if (presented === '') {
+        throw new GatewayError(401, 'authentication_error', 'missing_admin_token', 'missing admin token: send "Authorization: Bearer <admin token>" (CZ_GATEWAY_ADMIN_TOKEN, or the file admin-token in the data dir)');
+      }
+      if (!authenticated) throw new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'admin token not accepted: it is not this gateway\'s admin token');
       const { route, params } = this.match(req.method ?? 'GET', url.pathname);
       record.action = route.action;
       audited = route.changes;
@@ -102,10 +106,10 @@ export class AdminApi {
     this.deps.auditWriter.enqueue(record);
   }
 
-  private authenticate(req: IncomingMessage): boolean {
+  /** The bearer token the caller sent, or "" when there is none. */
+  private presentedToken(req: IncomingMessage): string {
     const auth = req.headers.authorization;
-    const token = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
-    return token !== '' && constantTimeEqual(token, this.deps.adminToken);
+    return auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
   }
 
   private match(method: string, pathname: string): { route: Route; params: string[] } {
@@ -199,6 +203,8 @@ export class AdminApi {
       provider: q.provider,
       model: q.model,
       key_id: q.key_id,
+      agent_id: q.agent_id,
+      route: q.route,
       action: q.action,
       decision: q.decision,
       status: q.status,
@@ -217,6 +223,9 @@ function toGatewayError(err: unknown): GatewayError {
     return new GatewayError(400, 'invalid_request_error', 'invalid_policy', err.message, err.errors[0]?.path ?? null, {
       errors: err.errors,
     });
+  }
+  if (err instanceof PolicyNameTakenError) {
+    return new GatewayError(409, 'invalid_request_error', 'policy_name_taken', `${err.message}: policy names are unique (audit records name the deciding policy); update that policy (PUT /api/v1/policies/${err.holderId}, or tollgate policy apply FILE) or choose another name`, 'name', { policy_id: err.holderId });
   }
   if (err instanceof InvalidCursorError) return badRequest('invalid_cursor', err.message, 'cursor');
   if (err instanceof InvalidAuditQueryError) return badRequest('invalid_parameter', err.message, err.param);

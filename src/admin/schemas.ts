@@ -25,6 +25,8 @@ export const auditQuerySchema = z.strictObject({
   provider: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   key_id: z.string().min(1).optional(),
+  agent_id: z.string().min(1).optional(),
+  route: z.string().min(1).optional(),
   action: z.string().min(1).optional(),
   decision: z.enum(['allow', 'deny']).optional(),
   status: z.coerce.number({ error: 'must be an HTTP status code' }).int().min(100).max(599).optional(),

@@ -2,31 +2,87 @@
  * `npx tollgate <verb>`: manage keys and policies, query the audit log, run the fake upstream, evaluate policies
  * and render templates offline.
  */
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { FakeMistralUsageError } from '../fake-mistral/main.js';
 import { AdminClient, CliError, readJsonFile } from './admin-client.js';
 import { collectAuditRecords } from './audit-pages.js';
 import { formatTable } from './format.js';
 import { TEMPLATE_USAGE, runTemplateCommand } from './template-command.js';
-import { evalJsonLines, testPolicyFile, validatePolicyFile } from './policy-offline.js';
+import { evalJsonLines, testPolicyFile, validPolicies, validatePolicyFile } from './policy-offline.js';
 
 const USAGE = `tollgate <verb> [options]
 
-Gateway administration (talks to a running gateway; --url, --token or CZ_GATEWAY_URL, CZ_GATEWAY_ADMIN_TOKEN):
+Gateway administration (talks to a running gateway):
   keys create --name NAME [--attr k=v ...] [--expires-at ISO | --expires-in 30d|12h|15m]
   keys list | keys get ID | keys revoke ID
   policy create FILE | policy list | policy get ID | policy update ID FILE | policy delete ID
-  audit query [--provider P] [--model M] [--key-id K] [--action A] [--decision allow|deny] [--status N]
-              [--since T] [--until T] [--limit N] [--cursor C]
-  audit tail [--limit N] [--follow] [--interval MS]
+  policy apply FILE                      create or update each policy of FILE by name; unchanged ones are left alone
+  audit query [--provider P] [--model M] [--key-id K] [--agent-id A] [--route PATH] [--action A]
+              [--decision allow|deny] [--status N] [--since T] [--until T] [--limit N] [--cursor C]
+  audit tail [the filters of audit query] [--limit N] [--follow] [--interval MS]
+
+  The gateway is --url URL, else CZ_GATEWAY_URL, else http://localhost:$CZ_GATEWAY_PORT (default port 8000).
+  The admin token is --token T, else CZ_GATEWAY_ADMIN_TOKEN, else the file admin-token in CZ_GATEWAY_DATA_DIR (./data).
 
 Local tools:
-  mock-upstream [--port 8100] [--api-key KEY] [--faults SPEC]   run the fake Mistral API
+  mock-upstream [--port 8100] [--host H] [--api-key KEY] [--faults SPEC]   run the fake Mistral API
 ${TEMPLATE_USAGE}
   policy eval --jsonl                    decide each stdin line {"policies","request"} -> one decision line on stdout
   policy validate FILE                   check a policy (or a list of them); prints each problem, exit 2 if invalid
   policy test FILE --request REQ.json    print the decision of FILE's policies on one request
 
-Add --json to print raw JSON.`;
+Add --json to print raw JSON; <verb> --help (or <verb> <sub> --help) shows one verb; --version the version.`;
+
+/** A mistake in the command line: one line naming it, then a hint to the verb's --help; exit 2. */
+class UsageError extends CliError {
+  constructor(
+    /** "keys create", "keys", or "" for the command line as a whole. */
+    readonly command: string,
+    message: string,
+  ) {
+    super(command ? `${command}: ${message}` : message);
+  }
+}
+
+/** The usage lines of one verb (or verb + sub-verb): the lines of USAGE that start with it, and their continuations. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    const body = line.trimStart();
+    if (/^\S/.test(body) && line.startsWith('  ') && !line.startsWith('    ')) inside = body === command || body.startsWith(`${command} `) || body.includes(`| ${command} `) || body.includes(`| ${command}\n`);
+    else if (!line.startsWith('    ')) inside = false;
+    if (inside) picked.push(line);
+  }
+  const connection = ['keys', 'policy', 'audit'].includes(command.split(' ')[0]!) && !/^policy (eval|validate|test)\b/.test(command);
+  const about = connection ? `\n\n${lines.filter((l) => /^  The (gateway|admin token) is/.test(l)).join('\n')}\n  --json prints raw JSON.` : '';
+  return `usage: tollgate ${command} ...\n${picked.join('\n')}${about}`;
+}
+
+const SUB_VERBS: Record<string, string[]> = {
+  keys: ['create', 'list', 'get', 'revoke'],
+  policy: ['create', 'list', 'get', 'update', 'delete', 'apply', 'eval', 'validate', 'test'],
+  audit: ['query', 'tail'],
+  template: ['render'],
+};
+const VERB_ALIASES: Record<string, string> = { key: 'keys', policies: 'policy' };
+
+/** node:util parseArgs errors, as one line naming the option. */
+function parseArgsMistake(err: unknown): string | undefined {
+  const { code, message } = err as { code?: unknown; message?: string };
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const option = /'(?:-\w, )?(--?[\w-]+)/.exec(message ?? '')?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return message?.includes('does not take an argument') ? `${option} takes no value` : `${option} needs a value`;
+  return (message ?? code).split('\n')[0];
+}
+
+function packageVersion(): string {
+  // dist/src/cli/main.js -> the package root three folders up.
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -35,14 +91,26 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The command being run, for usage errors of its arguments. */
+let command = '';
+
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === '') throw new CliError(`missing ${what}\n\n${USAGE}`);
+  if (value === undefined || value === '') throw new UsageError(command, `missing ${what}`);
   return value;
+}
+
+/** An integer flag within bounds (a usage error naming the flag otherwise). */
+function intFlag(values: Values, name: string, min: number, max: number): number | undefined {
+  const text = str(values, name);
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(command, `--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function parseDuration(text: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!m) throw new CliError(`--expires-in ${JSON.stringify(text)}: use a number and a unit, e.g. 30d, 12h, 15m, 90s`);
+  if (!m) throw new UsageError(command, `--expires-in ${JSON.stringify(text)}: use a number and a unit, e.g. 30d, 12h, 15m, 90s`);
   return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
@@ -76,7 +144,7 @@ async function keys(sub: string | undefined, args: string[], values: Values): Pr
       const attributes: Record<string, string> = {};
       for (const pair of (values.attr as string[] | undefined) ?? []) {
         const eq = pair.indexOf('=');
-        if (eq <= 0) throw new CliError(`--attr ${JSON.stringify(pair)}: expected key=value`);
+        if (eq <= 0) throw new UsageError(command, `--attr ${JSON.stringify(pair)}: expected key=value`);
         attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
       const expiresIn = str(values, 'expires-in');
@@ -98,7 +166,7 @@ async function keys(sub: string | undefined, args: string[], values: Values): Pr
       return;
     }
     default:
-      throw new CliError(`unknown verb: keys ${sub ?? ''}\n\n${USAGE}`);
+      throw new Error(`keys ${sub}: no handler`);
   }
 }
 
@@ -112,7 +180,7 @@ interface PolicyView {
 async function policy(sub: string | undefined, args: string[], values: Values): Promise<void> {
   switch (sub) {
     case 'eval':
-      if (!values.jsonl) throw new CliError(`policy eval reads JSON lines: add --jsonl\n\n${USAGE}`);
+      if (!values.jsonl) throw new UsageError(command, 'reads JSON lines from stdin: add --jsonl');
       return evalJsonLines(process.stdin, process.stdout);
     case 'validate':
       return validatePolicyFile(need(args[0], 'policy FILE'), process.stdout);
@@ -149,9 +217,39 @@ async function policy(sub: string | undefined, args: string[], values: Values): 
       print(values, res, () => `deleted ${args[0]}`);
       return;
     }
+    case 'apply':
+      return applyPolicies(client, need(args[0], 'policy FILE'), values);
     default:
-      throw new CliError(`unknown verb: policy ${sub ?? ''}\n\n${USAGE}`);
+      throw new Error(`policy ${sub}: no handler`);
   }
+}
+
+/** `policy apply FILE`: each policy of FILE by name, created when new, updated when changed, else left alone. */
+async function applyPolicies(client: AdminClient, file: string, values: Values): Promise<void> {
+  const documents = (await validPolicies(file, process.stderr)) as { name: string }[];
+  const names = documents.map((d) => d.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new CliError(`${file}: the policy name ${JSON.stringify(repeated)} appears twice (names are unique)`);
+  const { policies } = await client.request<{ policies: PolicyView[] }>('GET', '/api/v1/policies');
+  const byName = new Map(policies.map((p) => [p.name, p]));
+  const results: { outcome: 'created' | 'updated' | 'unchanged'; name: string; id: string }[] = [];
+  for (const document of documents) {
+    const existing = byName.get(document.name);
+    if (!existing) {
+      const created = await client.request<PolicyView>('POST', '/api/v1/policies', document);
+      results.push({ outcome: 'created', name: created.name, id: created.id });
+      continue;
+    }
+    // The view is the stored document plus id and times (src/admin/views.ts).
+    const { id, created_at: _created, updated_at: _updated, ...stored } = existing as PolicyView & { created_at: string };
+    if (isDeepStrictEqual(stored, document)) {
+      results.push({ outcome: 'unchanged', name: document.name, id });
+      continue;
+    }
+    await client.request<PolicyView>('PUT', `/api/v1/policies/${encodeURIComponent(id)}`, document);
+    results.push({ outcome: 'updated', name: document.name, id });
+  }
+  print(values, results, () => formatTable(results, ['outcome', 'name', 'id'], (r) => [r.outcome, r.name, r.id]));
 }
 
 interface AuditView {
@@ -185,12 +283,16 @@ const auditRows = (list: AuditView[]) =>
   ]);
 
 async function audit(sub: string | undefined, values: Values): Promise<void> {
+  intFlag(values, 'limit', 1, 1000);
+  const interval = intFlag(values, 'interval', 10, 3_600_000) ?? 1000;
   const client = await AdminClient.connect({ url: str(values, 'url'), token: str(values, 'token') });
   const params = new URLSearchParams();
   for (const [flag, param] of [
     ['provider', 'provider'],
     ['model', 'model'],
     ['key-id', 'key_id'],
+    ['agent-id', 'agent_id'],
+    ['route', 'route'],
     ['action', 'action'],
     ['decision', 'decision'],
     ['status', 'status'],
@@ -208,7 +310,6 @@ async function audit(sub: string | undefined, values: Values): Promise<void> {
     print(values, page, () => auditRows(page.records) + (page.next_cursor ? `\n\nmore: --cursor ${page.next_cursor}` : ''));
     return;
   }
-  if (sub !== 'tail') throw new CliError(`unknown verb: audit ${sub ?? ''}\n\n${USAGE}`);
   if (!params.has('limit')) params.set('limit', '20');
   const want = Number(params.get('limit'));
   const collect = (query: URLSearchParams, stopAt?: string) =>
@@ -230,7 +331,6 @@ async function audit(sub: string | undefined, values: Values): Promise<void> {
   };
   emit(oldestFirst(first));
   if (!values.follow) return;
-  const interval = Number(str(values, 'interval') ?? 1000);
   let newest = first[0];
   for (;;) {
     await new Promise((r) => setTimeout(r, interval));
@@ -245,65 +345,108 @@ async function audit(sub: string | undefined, values: Values): Promise<void> {
 
 async function mockUpstream(values: Values): Promise<void> {
   const { runFakeMistralCli } = await import('../fake-mistral/main.js');
-  await runFakeMistralCli({ port: str(values, 'port'), apiKey: str(values, 'api-key'), faults: str(values, 'faults') });
+  try {
+    await runFakeMistralCli({ port: str(values, 'port'), host: str(values, 'host'), apiKey: str(values, 'api-key'), faults: str(values, 'faults') });
+  } catch (err) {
+    if (err instanceof FakeMistralUsageError) throw new UsageError(command, err.message);
+    throw err;
+  }
 }
 
+const OPTIONS = {
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  name: { type: 'string' },
+  attr: { type: 'string', multiple: true },
+  'expires-at': { type: 'string' },
+  'expires-in': { type: 'string' },
+  provider: { type: 'string' },
+  model: { type: 'string' },
+  'key-id': { type: 'string' },
+  'agent-id': { type: 'string' },
+  route: { type: 'string' },
+  action: { type: 'string' },
+  decision: { type: 'string' },
+  status: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  interval: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'api-key': { type: 'string' },
+  faults: { type: 'string' },
+  jsonl: { type: 'boolean' },
+  request: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function runCli(argv: string[]): Promise<void> {
-  // `template` has its own options (--jsonl, --data), parsed by its module.
-  if (argv[0] === 'template') return runTemplateCommand(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      name: { type: 'string' },
-      attr: { type: 'string', multiple: true },
-      'expires-at': { type: 'string' },
-      'expires-in': { type: 'string' },
-      provider: { type: 'string' },
-      model: { type: 'string' },
-      'key-id': { type: 'string' },
-      action: { type: 'string' },
-      decision: { type: 'string' },
-      status: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-      follow: { type: 'boolean', short: 'f' },
-      interval: { type: 'string' },
-      port: { type: 'string' },
-      'api-key': { type: 'string' },
-      faults: { type: 'string' },
-      jsonl: { type: 'boolean' },
-      request: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [verb, sub, ...rest] = positionals;
-  if (values.help || !verb) {
+  const [first, second] = argv;
+  if (first === '--version') {
+    process.stdout.write(`tollgate ${packageVersion()}\n`);
+    return;
+  }
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (first.startsWith('-')) throw new UsageError('', `unknown option ${first} before the verb (tollgate <verb> [options])`);
+  const verb = VERB_ALIASES[first] ?? first;
+  const subs = SUB_VERBS[verb];
+  if (!subs && verb !== 'mock-upstream') throw new UsageError('', `unknown verb ${JSON.stringify(first)} (verbs: ${[...Object.keys(SUB_VERBS), 'mock-upstream'].join(', ')})`);
+  const wantsHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h');
+  if (subs) {
+    if (second === undefined || second.startsWith('-')) {
+      if (second !== undefined && wantsHelp([second])) {
+        process.stdout.write(`${usageOf(verb)}\n`);
+        return;
+      }
+      process.stderr.write(`${usageOf(verb)}\n`);
+      throw new UsageError(verb, `needs a sub-verb: ${subs.join(', ')}`);
+    }
+    if (!subs.includes(second)) throw new UsageError(verb, `unknown sub-verb ${JSON.stringify(second)} (one of ${subs.join(', ')})`);
+  }
+  command = subs ? `${verb} ${second}` : verb;
+  const rest = argv.slice(subs ? 2 : 1);
+  if (wantsHelp(rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length))) {
+    process.stdout.write(`${usageOf(command)}\n`);
+    return;
+  }
+  // `template` has its own options (--jsonl, --data), parsed by its module.
+  const asUsageError = (err: unknown): never => {
+    const mistake = parseArgsMistake(err);
+    throw mistake === undefined ? err : new UsageError(command, mistake);
+  };
+  if (verb === 'template') return runTemplateCommand(argv.slice(1)).catch(asUsageError);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    parsed = asUsageError(err);
+  }
+  const { values, positionals } = parsed;
   switch (verb) {
     case 'keys':
-    case 'key':
-      return keys(sub, rest, values);
+      return keys(second, positionals, values);
     case 'policy':
-    case 'policies':
-      return policy(sub, rest, values);
+      return policy(second, positionals, values);
     case 'audit':
-      return audit(sub, values);
-    case 'mock-upstream':
-      return mockUpstream(values);
+      return audit(second, values);
     default:
-      throw new CliError(`unknown verb: ${verb}\n\n${USAGE}`);
+      return mockUpstream(values);
   }
 }
 
 runCli(process.argv.slice(2)).catch((err: Error) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`tollgate: ${err.message}\nrun \`tollgate ${err.command ? `${err.command} ` : ''}--help\`\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`tollgate: ${err instanceof CliError ? err.message : (err.stack ?? err.message)}\n`);
   process.exitCode = err instanceof CliError ? 2 : 1;
 });

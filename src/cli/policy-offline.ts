@@ -18,7 +18,7 @@ function problemsOf(content: unknown): { documents: unknown[]; problems: Validat
   return { documents, problems };
 }
 
-async function validPolicies(file: string, out: NodeJS.WritableStream): Promise<unknown[]> {
+export async function validPolicies(file: string, out: NodeJS.WritableStream): Promise<unknown[]> {
   const { documents, problems } = problemsOf(await readJsonFile(file));
   if (problems.length === 0) return documents;
   for (const p of problems) out.write(`${p.path}: ${p.message}\n`);

@@ -50,7 +50,7 @@ export class LlmEndpointHandler {
       this.byPath.set(endpoint.path, list);
     }
     const shared = governanceStages(deps);
-    this.stages = [this.endpoint, shared.auditHealth, shared.authenticate, this.readBody, shared.decide, shared.pii, this.callVendor];
+    this.stages = [this.endpoint, shared.auditHealth, shared.agentId, shared.authenticate, this.readBody, shared.decide, shared.pii, this.callVendor];
   }
 
   /** True when `path` is a configured endpoint (exact match, whatever the method). */

@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FaultSpecError } from './faults.js';
 import { startFakeMistral } from './server.js';
 
 export interface FakeMistralCliOptions {
@@ -16,20 +17,32 @@ export interface FakeMistralCliOptions {
 
 export const DEFAULT_PORT = 8100;
 
+/** An option value the fake cannot run with; the message names the option (`tollgate mock-upstream` exits 2 on it). */
+export class FakeMistralUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FakeMistralUsageError';
+  }
+}
+
 function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_PORT;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected 0-65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FakeMistralUsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
   return port;
 }
 
 export async function runFakeMistralCli(options: FakeMistralCliOptions): Promise<void> {
-  const fake = await startFakeMistral({
-    port: parsePort(options.port),
-    host: options.host,
-    apiKey: options.apiKey ?? process.env.FAKE_MISTRAL_API_KEY,
-    faults: options.faults ?? process.env.FAKE_MISTRAL_FAULTS,
-  });
+  const port = parsePort(options.port);
+  const faults = options.faults ?? process.env.FAKE_MISTRAL_FAULTS;
+  let fake;
+  try {
+    fake = await startFakeMistral({ port, host: options.host, apiKey: options.apiKey ?? process.env.FAKE_MISTRAL_API_KEY, faults });
+  } catch (err) {
+    const from = options.faults === undefined ? 'FAKE_MISTRAL_FAULTS' : '--faults';
+    if (err instanceof FaultSpecError) throw new FakeMistralUsageError(`${from} ${JSON.stringify(faults)}: ${err.message}`);
+    throw err;
+  }
   process.stdout.write(`fake Mistral API listening on ${fake.url} (base URL for clients: ${fake.url}/v1)\n`);
   const stop = () => {
     fake.close().then(

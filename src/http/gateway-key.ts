@@ -2,6 +2,11 @@
 import type { IncomingMessage } from 'node:http';
 
 /** A non-empty single-valued header, or undefined. */
+/** The header a client names its calling agent with (audited; the `agent_id` of policy conditions). */
+export const AGENT_ID_HEADER = 'x-controlzero-agent-id';
+/** Longest agent id accepted: ids are stored once per distinct value and shown in every listing, so they stay short. */
+export const MAX_AGENT_ID_LENGTH = 128;
+
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' && v !== '' ? v : undefined;

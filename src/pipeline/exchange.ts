@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { elapsedMs, startRecord } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
-import { headerValue } from '../http/gateway-key.js';
+import { AGENT_ID_HEADER, headerValue, MAX_AGENT_ID_LENGTH } from '../http/gateway-key.js';
 import { errorBody, GatewayError, gatewayShuttingDown, internalError, streamErrorEvent, type ErrorShape, type StreamErrorFormat } from '../http/errors.js';
 import type { EvalRequest } from '../policy/index.js';
 import type { AuditRecord } from '../store/types.js';
@@ -70,8 +70,10 @@ export class Exchange {
     private readonly audit: AuditWriter,
   ) {
     this.record = startRecord(req.method ?? 'GET', path, now);
-    // The calling agent is known from the first byte, so even a request refused before routing is attributed.
-    this.record.agent_id = headerValue(req, 'x-controlzero-agent-id') ?? null;
+    // The calling agent is known from the first byte, so even a request refused before routing is attributed. An
+    // over-long id (refused by the agent-id stage) is recorded cut, with "…": longer than any valid id, so never one.
+    const agent = headerValue(req, AGENT_ID_HEADER);
+    this.record.agent_id = agent === undefined ? null : agent.length > MAX_AGENT_ID_LENGTH ? `${agent.slice(0, MAX_AGENT_ID_LENGTH)}…` : agent;
     res.setHeader('x-tollgate-request-id', this.record.id);
     audit.begin(this.record.id, this);
     res.once('close', () => {

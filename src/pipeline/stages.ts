@@ -9,7 +9,8 @@ import { applyDecision } from '../governance/apply-decision.js';
 import { hitCount, type PiiScan } from '../policy/prompt-scan.js';
 import type { PromptScanner } from '../governance/pii-scanner.js';
 import type { PolicyRegistry } from '../governance/policy-registry.js';
-import { auditUnavailable, authenticationFailed, denied } from '../http/errors.js';
+import { auditUnavailable, authenticationFailed, badRequest, denied } from '../http/errors.js';
+import { AGENT_ID_HEADER, headerValue, MAX_AGENT_ID_LENGTH } from '../http/gateway-key.js';
 import type { KeyRegistry } from '../keys/registry.js';
 import { DLP_BLOCKED } from '../policy/index.js';
 import type { Exchange } from './exchange.js';
@@ -47,6 +48,17 @@ export function governanceStages(deps: GovernanceDeps) {
     name: 'audit-health',
     run() {
       if (!deps.audit.accepting) throw auditUnavailable();
+    },
+  };
+
+  /** The calling agent's id is at most MAX_AGENT_ID_LENGTH characters (the exchange records it, cut). */
+  const agentId: Stage = {
+    name: 'agent-id',
+    run(ex) {
+      const length = headerValue(ex.req, AGENT_ID_HEADER)?.length ?? 0;
+      if (length > MAX_AGENT_ID_LENGTH) {
+        throw badRequest('invalid_agent_id', `X-ControlZero-Agent-ID is ${length} characters long; at most ${MAX_AGENT_ID_LENGTH} are accepted`, AGENT_ID_HEADER);
+      }
     },
   };
 
@@ -99,5 +111,5 @@ export function governanceStages(deps: GovernanceDeps) {
     },
   };
 
-  return { auditHealth, authenticate, decide, pii };
+  return { auditHealth, agentId, authenticate, decide, pii };
 }

@@ -60,7 +60,7 @@ export class ProviderProxy {
 
   constructor(private readonly deps: ProxyDeps) {
     const shared = governanceStages(deps);
-    this.stages = [this.provider, shared.auditHealth, shared.authenticate, this.route, this.readBody, shared.decide, shared.pii, this.adaptParameters, { name: 'forward', run: forward }];
+    this.stages = [this.provider, shared.auditHealth, shared.agentId, shared.authenticate, this.route, this.readBody, shared.decide, shared.pii, this.adaptParameters, { name: 'forward', run: forward }];
   }
 
   /** `path` is the canonical URL path, `search` its query string ("" or "?..."). Never throws. */

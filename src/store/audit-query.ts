@@ -60,6 +60,8 @@ const auditQuerySchema = z.object({
   provider: filterText.optional(),
   model: filterText.optional(),
   key_id: filterText.optional(),
+  agent_id: filterText.optional(),
+  route: filterText.optional(),
   action: filterText.optional(),
   decision: z.enum(['allow', 'deny']).optional(),
   status: z.number().int().min(0).max(999).optional(),
@@ -70,7 +72,7 @@ const auditQuerySchema = z.object({
 });
 
 /** Columns filtered by equality, in the order a backend adds them to its WHERE clause. */
-export const AUDIT_EQUALITY_FILTERS = ['provider', 'model', 'key_id', 'action', 'decision', 'status'] as const;
+export const AUDIT_EQUALITY_FILTERS = ['provider', 'model', 'key_id', 'agent_id', 'route', 'action', 'decision', 'status'] as const;
 
 export interface AuditQueryPlan {
   equals: { column: (typeof AUDIT_EQUALITY_FILTERS)[number]; value: string | number }[];

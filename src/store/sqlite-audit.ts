@@ -96,6 +96,8 @@ type FilterColumn = (typeof AUDIT_EQUALITY_FILTERS)[number];
  * term look-ups, and sampled statistics misjudge them. The rarest kind of row first: denials and failures (partial
  * indexes, alone or per key, model or action), then a key (the most numerous dimension), an action, a model, a
  * provider; else time alone. `covers`: the filters the index range itself applies (time bounds always are).
+ * agent_id and route have no index of their own (one more index on every insert, for filters mostly used with
+ * others): they are tested row by row within AUDIT_SCAN_BUDGET, like any filter the chosen range does not cover.
  */
 function indexFor(plan: AuditQueryPlan): { name: string; covers: FilterColumn[] } {
   const has = (column: FilterColumn) => plan.equals.some((e) => e.column === column);

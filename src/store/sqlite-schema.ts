@@ -202,6 +202,23 @@ const MIGRATIONS: readonly Migration[] = [
         FROM audit_log;
     `,
   },
+  {
+    version: 5,
+    name: 'policy names are unique',
+    // Audit records name the deciding policy by name, so two policies may not share one. Policies stored before this
+    // rule that share a name keep it on the oldest (created_at, id); each later one is renamed "<name> (<id>)", in
+    // its column and its document, so no policy is lost or guessed away and the rename is visible in `policy list`.
+    // The update bumps the policies revision: running gateways reload the renamed policies.
+    sql: `
+      UPDATE policies
+        SET name = name || ' (' || id || ')', document = json_set(document, '$.name', name || ' (' || id || ')')
+        WHERE EXISTS (
+          SELECT 1 FROM policies AS older
+          WHERE older.name = policies.name AND (older.created_at, older.id) < (policies.created_at, policies.id)
+        );
+      CREATE UNIQUE INDEX policies_name ON policies (name);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

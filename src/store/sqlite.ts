@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { AuditThread } from './audit-thread.js';
 import { sqliteAuditStore } from './sqlite-audit.js';
 import { migrate } from './sqlite-schema.js';
-import type { ApiKeyRecord, KeyStore, PolicyRecord, PolicyStore, Revisions, Store } from './types.js';
+import { PolicyNameTakenError, type ApiKeyRecord, type KeyStore, type PolicyRecord, type PolicyStore, type Revisions, type Store } from './types.js';
 
 export const SQLITE_FILE_NAME = 'tollgate.db';
 /** How long a write waits for another process's write to finish before failing with SQLITE_BUSY. */
@@ -135,10 +135,21 @@ function sqlitePolicyStore(db: Database.Database): PolicyStore {
     `UPDATE policies SET name = ?, document = ?, updated_at = ? WHERE id = ? RETURNING ${POLICY_COLUMNS}`,
   );
   const remove = db.prepare<[string]>('DELETE FROM policies WHERE id = ?');
+  const holderOf = db.prepare<[string], string>('SELECT id FROM policies WHERE name = ?').pluck();
+  /** Runs a write; the unique index on name (migration 5) refusing it becomes PolicyNameTakenError naming the holder. */
+  const nameChecked = <T>(name: string, write: () => T): T => {
+    try {
+      return write();
+    } catch (err) {
+      const holder = (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? holderOf.get(name) : undefined;
+      if (holder !== undefined) throw new PolicyNameTakenError(name, holder);
+      throw err;
+    }
+  };
 
   return {
     async insert(policy) {
-      insert.run({ ...policy, document: JSON.stringify(policy.document) });
+      nameChecked(policy.name, () => insert.run({ ...policy, document: JSON.stringify(policy.document) }));
     },
     async get(id) {
       const row = byId.get(id);
@@ -148,7 +159,7 @@ function sqlitePolicyStore(db: Database.Database): PolicyStore {
       return all.all().map(policyFromRow);
     },
     async update(id, name, document, updatedAt) {
-      const row = update.get(name, JSON.stringify(document), updatedAt, id);
+      const row = nameChecked(name, () => update.get(name, JSON.stringify(document), updatedAt, id));
       return row ? policyFromRow(row) : null;
     },
     async delete(id) {

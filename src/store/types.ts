@@ -60,6 +60,9 @@ export interface AuditQuery {
   provider?: string;
   model?: string;
   key_id?: string;
+  agent_id?: string;
+  /** The path as requested (AuditRecord.route), e.g. "/mistral/v1/chat/completions". */
+  route?: string;
   action?: string;
   decision?: AuditDecision;
   status?: number;
@@ -85,11 +88,25 @@ export interface KeyStore {
   revoke(id: string, at: number): Promise<ApiKeyRecord | null>;
 }
 
+/** A policy insert or update would give a second policy the same name (names are unique: audit records name policies). */
+export class PolicyNameTakenError extends Error {
+  constructor(
+    readonly policyName: string,
+    /** The policy that holds the name. */
+    readonly holderId: string,
+  ) {
+    super(`a policy named ${JSON.stringify(policyName)} already exists (${holderId})`);
+    this.name = 'PolicyNameTakenError';
+  }
+}
+
 export interface PolicyStore {
+  /** Throws PolicyNameTakenError when another policy has the name. */
   insert(policy: PolicyRecord): Promise<void>;
   get(id: string): Promise<PolicyRecord | null>;
   list(): Promise<PolicyRecord[]>; // oldest first
-  /** Replaces name/document/updated_at; returns the updated record, or null when no such policy. */
+  /** Replaces name/document/updated_at; returns the updated record, or null when no such policy. Throws
+   * PolicyNameTakenError when another policy has the name. */
   update(id: string, name: string, document: unknown, updatedAt: number): Promise<PolicyRecord | null>;
   delete(id: string): Promise<boolean>;
 }
