@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startFakeMistral, type FakeMistral } from '../src/fake-mistral/server.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/main.js');
+const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let fake: FakeMistral;
 let dataDir: string;
 
@@ -52,6 +53,27 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 const providerEnv = () => ({ CZ_GATEWAY_MISTRAL_ENABLED: 'true', CZ_GATEWAY_MISTRAL_API_KEY: 'sk-proc', CZ_GATEWAY_MISTRAL_BASE_URL: fake.url });
+
+test('npm start and npm run mock-upstream run the build as it is, and without one say to build', async () => {
+  const { scripts } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  // A checkout never built: the scripts' own command lines, run where dist/ does not exist (a script that rebuilt
+  // would print something else).
+  const checkout = await mkdtemp(path.join(os.tmpdir(), 'tollgate-unbuilt-'));
+  try {
+    await cp(path.join(REPO, 'bin'), path.join(checkout, 'bin'), { recursive: true });
+    for (const [script, entry] of [['start', 'dist/src/main.js'], ['mock-upstream', 'dist/src/fake-mistral/main.js']] as const) {
+      const child = spawn(scripts[script]!, { cwd: checkout, shell: true, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1, script);
+      assert.equal(output, `tollgate: ${entry} not found: the gateway is not built; run \`npm run build\` (npm ci does it), then start again\n`);
+    }
+  } finally {
+    await rm(checkout, { recursive: true, force: true });
+  }
+});
 
 test('a store that cannot be opened stops start-up with one clear line, not a stack', async () => {
   const broken = await mkdtemp(path.join(os.tmpdir(), 'tollgate-broken-'));
