@@ -11,7 +11,7 @@ import { AuditWriter } from './audit/writer.js';
 import type { GatewayConfig } from './config/config.js';
 import { LlmEndpointHandler } from './endpoints/handler.js';
 import { PromptScanner } from './governance/pii-scanner.js';
-import { PolicyRegistry } from './governance/policy-registry.js';
+import { PolicyRegistry, type PolicyMode } from './governance/policy-registry.js';
 import { startStoreSync, type StoreSync } from './governance/store-sync.js';
 import { canonicalPath } from './http/canonical-path.js';
 import { Cors } from './http/cors.js';
@@ -28,6 +28,9 @@ import type { Store } from './store/types.js';
 
 export interface Gateway {
   readonly server: Server;
+  /** The address actually bound, e.g. `http://[::]:8000` (every interface) or `http://127.0.0.1:8000`. */
+  readonly listenUrl: string;
+  /** How this machine reaches it: `listenUrl`, with `localhost` in place of an every-interface address. */
   readonly url: string;
   readonly keys: KeyRegistry;
   readonly policies: PolicyRegistry;
@@ -39,11 +42,55 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** The gateway could not bind its address. `message` is one line for the operator; `inUse`: the port is taken. */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly inUse: boolean,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string | undefined, port: number): ListenError {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ListenError(`port ${port}${host === undefined ? '' : ` on ${host}`} is in use by another process: stop it, or choose another port with CZ_GATEWAY_PORT`, true);
+    case 'EACCES':
+      return new ListenError(`no permission to listen on port ${port} (ports below 1024 need privileges): choose another port with CZ_GATEWAY_PORT`, false);
+    case 'EADDRNOTAVAIL':
+      return new ListenError(`cannot listen on CZ_GATEWAY_HOST=${host}: not an address of this machine`, false);
+    case 'ENOTFOUND':
+      return new ListenError(`cannot listen on CZ_GATEWAY_HOST=${host}: no such host name`, false);
+    default:
+      return new ListenError(`cannot listen on ${host ?? 'every interface'} port ${port}: ${err.message}`, false);
+  }
+}
+
+/** Says what the policy mode does to requests: at start (`previous` null), and when the first policy is created or the last deleted. */
+export function announcePolicyMode(logger: Logger, mode: PolicyMode, previous: PolicyMode | null): void {
+  if (mode === 'observe') {
+    logger.warn(
+      `*** OBSERVE MODE: ${previous === null ? 'no policy exists' : 'the last policy was deleted'}, so every request is ALLOWED and audited with reason OBSERVE_MODE_NO_POLICY. ` +
+        'Create a policy to enforce, or set CZ_GATEWAY_STRICT_POLICY=true to deny without one. ***',
+    );
+  } else if (mode === 'strict_no_policy') {
+    logger.warn(`STRICT POLICY MODE with no policy${previous === null ? '' : ' (the last one was deleted)'}: every request is denied until you create one`);
+  } else if (previous !== null) {
+    logger.info(
+      `${previous === 'observe' ? 'observe mode ended' : 'strict mode without policy ended'}: a policy was created, so policies decide every request from now on ` +
+        '(what no rule allows is denied: NO_RULE_MATCH)',
+    );
+  }
+}
+
 export async function startGateway(config: GatewayConfig, store: Store, adminToken: string, logger: Logger): Promise<Gateway> {
   const keys = new KeyRegistry(store.keys);
   const policies = new PolicyRegistry(store.policies, config.strictPolicy);
   const loadedAt = await store.revisions();
   await Promise.all([keys.load(), policies.load()]);
+  policies.onModeChange((mode, previous) => announcePolicyMode(logger, mode, previous));
   const sync = await startStoreSync(store, keys, policies, config.syncIntervalMs, logger, loadedAt);
   const auditWriter = new AuditWriter({
     store: store.audit,
@@ -68,7 +115,7 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
       status: healthy ? 'ok' : closing ? 'shutting_down' : 'audit_unavailable',
       store: store.kind,
       providers: [...upstreams.keys()],
-      policy_mode: policies.snapshot.policyCount === 0 ? (config.strictPolicy ? 'strict_no_policy' : 'observe') : 'enforce',
+      policy_mode: policies.mode,
       audit_pending: auditWriter.pending,
       audit_durability: config.audit.durability,
     };
@@ -123,16 +170,6 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, dispatch);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? (address.address === '::' ? 'localhost' : `[${address.address}]`) : address.address === '0.0.0.0' ? 'localhost' : address.address;
-  const url = `http://${host}:${address.port}`;
 
   let closed: Promise<void> | null = null;
   const close = () => {
@@ -155,5 +192,24 @@ export async function startGateway(config: GatewayConfig, store: Store, adminTok
     return closed;
   };
 
-  return { server, url, keys, policies, auditWriter, store, sync, close };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    // Nothing was served: release what start-up opened (audit writer, scan workers, store) before reporting.
+    await close();
+    throw listenError(err as NodeJS.ErrnoException, config.host, config.port);
+  }
+  const address = server.address() as AddressInfo;
+  const bound = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const everyInterface = address.address === '::' || address.address === '0.0.0.0';
+  const listenUrl = `http://${bound}:${address.port}`;
+  const url = everyInterface ? `http://localhost:${address.port}` : listenUrl;
+
+  return { server, listenUrl, url, keys, policies, auditWriter, store, sync, close };
 }

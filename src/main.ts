@@ -1,10 +1,13 @@
 /**
  * `npm start`: validates the configuration, opens the embedded store and serves until SIGTERM/SIGINT, then shuts
  * down gracefully (in-flight requests finish, queued audit records are written).
+ * Exit codes of a refused start: 78 (EX_CONFIG) a bad setting, 74 (EX_IOERR) the store cannot be opened, 75
+ * (EX_TEMPFAIL) the port is in use.
  */
-import { resolveAdminToken } from './admin/token.js';
+import path from 'node:path';
+import { ADMIN_TOKEN_FILE, resolveAdminToken } from './admin/token.js';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startGateway } from './gateway.js';
+import { announcePolicyMode, ListenError, startGateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { openSqliteStore } from './store/sqlite.js';
 
@@ -29,7 +32,15 @@ async function main(): Promise<void> {
     process.exit(74); // EX_IOERR
   }
   const admin = await resolveAdminToken(config.dataDir, config.adminToken);
-  const gateway = await startGateway(config, store, admin.token, logger);
+  let gateway;
+  try {
+    gateway = await startGateway(config, store, admin.token, logger);
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    process.stderr.write(`tollgate: ${err.message}\n`);
+    // A busy port may free up (EX_TEMPFAIL: retrying can help); any other address problem is a setting (EX_CONFIG).
+    process.exit(err.inUse ? 75 : 78);
+  }
   // Before the "listening" line: a supervisor may send SIGTERM as soon as it reads it.
   const shutdown = (signal: string) => {
     logger.info(`${signal} received: shutting down (finishing requests, flushing audit)`);
@@ -44,7 +55,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
-  logger.info(`tollgate listening on ${gateway.url}`, { data_dir: config.dataDir, store: store.kind, audit_durability: config.audit.durability });
+  const reach = gateway.url === gateway.listenUrl ? '' : ` (every interface; from this machine: ${gateway.url})`;
+  logger.info(`tollgate listening on ${gateway.listenUrl}${reach}`, { data_dir: config.dataDir, store: store.kind, audit_durability: config.audit.durability });
+  logger.info(`tool calls a policy denies: ${config.toolDenyMode} (CZ_GATEWAY_TOOL_DENY_MODE); prompt PII and secrets: ${config.piiAction} (CZ_GATEWAY_PII_ACTION)`);
   for (const p of config.providers.values()) logger.info(`provider ${p.name}: ${gateway.url}/${p.name}/v1 -> ${p.baseUrl}`);
   for (const e of config.endpoints) {
     logger.info(`endpoint ${e.method} ${gateway.url}${e.path} -> ${e.vendor.vendor}/${e.vendor.version} ${e.origin}${e.upstreamPath}${e.public ? ' (public)' : ''}`);
@@ -54,18 +67,12 @@ async function main(): Promise<void> {
     logger.warn('no provider enabled: set CZ_GATEWAY_MISTRAL_ENABLED=true and CZ_GATEWAY_MISTRAL_API_KEY=... (see README)');
   }
   if (admin.generated) {
-    logger.info(`admin token generated and saved to ${config.dataDir}/admin-token (shown once): ${admin.token}`);
+    const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
+    logger.info(`admin token generated and saved to ${file} (private to this user; the CLI reads it from there)`);
+    // The token goes to a terminal only, never into the log stream: a redirected or collected stderr may be shipped elsewhere.
+    if (process.stderr.isTTY) process.stderr.write(`\n  admin token (shown once; also in ${file}):\n  ${admin.token}\n\n`);
   }
-  if (gateway.policies.snapshot.policyCount === 0) {
-    if (config.strictPolicy) logger.warn('STRICT POLICY MODE with no policy: every request is denied until you create one');
-    else {
-      logger.warn(
-        '*** OBSERVE MODE: no policy exists, so every request is ALLOWED and audited with reason OBSERVE_MODE_NO_POLICY. ' +
-          'Create a policy to enforce, or set CZ_GATEWAY_STRICT_POLICY=true to deny without one. ***',
-      );
-    }
-  }
-
+  announcePolicyMode(logger, gateway.policies.mode, null);
 }
 
 main().catch((err: Error) => {

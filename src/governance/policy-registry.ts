@@ -45,10 +45,17 @@ interface LivePolicy {
   compiled: CompiledPolicy;
 }
 
+/**
+ * What the live set does with a request: `observe` (no policy: allowed and audited), `strict_no_policy` (no policy,
+ * CZ_GATEWAY_STRICT_POLICY: denied), `enforce` (the policies decide).
+ */
+export type PolicyMode = 'observe' | 'strict_no_policy' | 'enforce';
+
 export class PolicyRegistry {
   private current: PolicySnapshot;
   private live: LivePolicy[] = [];
   private changes: Promise<unknown> = Promise.resolve();
+  private modeListener: ((mode: PolicyMode, previous: PolicyMode) => void) | null = null;
 
   constructor(
     private readonly store: PolicyStore,
@@ -59,6 +66,15 @@ export class PolicyRegistry {
 
   get snapshot(): PolicySnapshot {
     return this.current;
+  }
+
+  get mode(): PolicyMode {
+    return this.current.policyCount > 0 ? 'enforce' : this.strict ? 'strict_no_policy' : 'observe';
+  }
+
+  /** `listener` hears each later change of mode: the first policy created, the last one deleted, here or elsewhere. */
+  onModeChange(listener: (mode: PolicyMode, previous: PolicyMode) => void): void {
+    this.modeListener = listener;
   }
 
   /** Evaluates against the current snapshot; if evaluation itself fails, the answer is deny (fail closed). */
@@ -133,12 +149,14 @@ export class PolicyRegistry {
   }
 
   private replace(live: LivePolicy[]): void {
+    const previous = this.mode;
     this.live = live;
     this.current = snapshotOf(
       live.map((p) => p.compiled),
       { strict: this.strict },
       this.current,
     );
+    if (this.mode !== previous) this.modeListener?.(this.mode, previous);
   }
 
   /** Runs `work` after every change asked for before it, so two changes never interleave their store and swap steps. */
