@@ -127,3 +127,9 @@ test('endpoints need version 3; endpoint paths may not shadow gateway routes', a
   const api = llmEndpoint('/api/x', 'https://api.mistral.ai', '/v1/chat/completions', 'mistral', 'v1', okV1);
   assert.match((await problems({ version: 3, endpoints: [api] }))[0]!, /\$\.endpoints\[0\]\.endpoint: clashes with a gateway route/);
 });
+
+test('a bare endpoint object pasted from the product docs is refused with a message that says to wrap it', async () => {
+  const all = await problems(mistral(okV1));
+  assert.equal(all.length, 1);
+  assert.match(all[0]!, /tollgate\.json: \$: this is one KrakenD endpoint, not a config file: wrap it as \{"version": 3, "endpoints": \[ <the endpoint> \]\}/);
+});

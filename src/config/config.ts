@@ -320,6 +320,10 @@ function providersFromFile(
   }
 }
 
+function isBareEndpoint(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && !Array.isArray(json) && 'endpoint' in json && 'backend' in json && !('endpoints' in json);
+}
+
 async function readConfigFile(file: string, problems: string[]): Promise<ConfigFile | undefined> {
   let text: string;
   try {
@@ -333,6 +337,11 @@ async function readConfigFile(file: string, problems: string[]): Promise<ConfigF
     json = JSON.parse(text);
   } catch (err) {
     problems.push(`${file}: not valid JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (isBareEndpoint(json)) {
+    // The product docs show one endpoint object; the file holds a list of them.
+    problems.push(`${file}: $: this is one KrakenD endpoint, not a config file: wrap it as {"version": 3, "endpoints": [ <the endpoint> ]}`);
     return undefined;
   }
   const parsed = configFileSchema.safeParse(json);
